@@ -1,0 +1,610 @@
+# cython: freethreading_compatible = True
+"""The element scanner: finds where each data element of an encoded dataset lies.
+
+PS3.5 section 7.1 defines the encoding this walks: a tag, a VR (explicit VR
+only), a length, and the value. The scan records, for every element at one
+nesting level, its tag, VR, length and byte offsets into the caller's buffer.
+It runs without the GIL, never copies a value and creates no Python object per
+element: values are converted only when the Dataset is asked for them.
+
+Undefined-length values (sequences, encapsulated pixel data, UN holding a
+sequence) are skipped by walking their items (PS3.5 section 7.5) so that their
+end is known; the items themselves are scanned only when the sequence is read.
+Every read is checked against the end of its region, so no length field can
+make the scanner read outside the buffer or allocate by an untrusted size.
+"""
+
+from libc.stdint cimport uint8_t, uint16_t, uint32_t
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy
+
+# Packed two-character VR codes: 'OB' -> 0x4F42.
+cdef enum:
+    VR_OB = 0x4F42
+    VR_OD = 0x4F44
+    VR_OF = 0x4F46
+    VR_OL = 0x4F4C
+    VR_OV = 0x4F56
+    VR_OW = 0x4F57
+    VR_SQ = 0x5351
+    VR_SV = 0x5356
+    VR_UC = 0x5543
+    VR_UN = 0x554E
+    VR_UR = 0x5552
+    VR_UT = 0x5554
+    VR_UV = 0x5556
+
+cdef enum:
+    MAX_DEPTH = 128
+    FLAG_UNDEFINED_LENGTH = 1
+    FLAG_TRUNCATED = 2
+    FLAG_IMPLICIT = 4
+    OK = 0
+    ERR_NO_MEMORY = 1
+    ERR_VALUE_PAST_END = 2
+    ERR_HEADER_PAST_END = 3
+    ERR_EXPECTED_ITEM = 4
+    ERR_NO_DELIMITER = 5
+    ERR_TOO_DEEP = 6
+    ERR_ITEM_PAST_END = 7
+
+# Tags and lengths with special meaning (PS3.5 section 7.5)
+cdef uint32_t UNDEFINED_LENGTH = 0xFFFFFFFF
+cdef uint32_t ITEM_TAG = 0xFFFEE000
+cdef uint32_t ITEM_DELIMITER_TAG = 0xFFFEE00D
+cdef uint32_t SEQUENCE_DELIMITER_TAG = 0xFFFEE0DD
+
+
+
+
+ERROR_MESSAGES = {
+    ERR_NO_MEMORY: "out of memory while scanning",
+    ERR_VALUE_PAST_END: "value length runs past the end of its dataset",
+    ERR_HEADER_PAST_END: "element header runs past the end of its dataset",
+    ERR_EXPECTED_ITEM: "expected an item tag (FFFE,E000) or a sequence delimiter",
+    ERR_NO_DELIMITER: "undefined-length value has no delimiter before the end of the data",
+    ERR_TOO_DEEP: f"sequences nested more than {MAX_DEPTH} levels deep",
+    ERR_ITEM_PAST_END: "item length runs past the end of its sequence",
+}
+
+
+cdef struct Record:
+    uint32_t tag
+    uint32_t length          # the length field as encoded (0xFFFFFFFF if undefined)
+    uint16_t vr              # packed VR characters; 0 when implicit
+    uint16_t flags
+    Py_ssize_t header_offset
+    Py_ssize_t value_offset
+    Py_ssize_t value_end     # end of the value bytes (before any delimiter item)
+    Py_ssize_t element_end   # end of the whole element, delimiter included
+
+
+cdef struct ScanFailure:
+    int code
+    uint32_t tag
+    Py_ssize_t offset
+
+
+cdef struct Cursor:
+    const uint8_t* buf
+    bint little
+    bint implicit
+
+
+cdef inline uint16_t read16(const uint8_t* p, bint little) noexcept nogil:
+    if little:
+        return <uint16_t>(p[0] | (p[1] << 8))
+    return <uint16_t>((p[0] << 8) | p[1])
+
+
+cdef inline uint32_t read32(const uint8_t* p, bint little) noexcept nogil:
+    if little:
+        return (<uint32_t>p[0]) | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+    return (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | (<uint32_t>p[3])
+
+
+cdef inline uint32_t read_tag(const uint8_t* p, bint little) noexcept nogil:
+    return (<uint32_t>read16(p, little) << 16) | read16(p + 2, little)
+
+
+cdef inline bint is_vr_letter(uint8_t c) noexcept nogil:
+    return 0x40 < c < 0x5B
+
+
+cdef inline bint has_long_length(uint16_t vr) noexcept nogil:
+    # PS3.5 Table 7.1-1: VRs with a reserved field and a 32-bit length.
+    return (vr == VR_OB or vr == VR_OD or vr == VR_OF
+            or vr == VR_OL or vr == VR_OV or vr == VR_OW
+            or vr == VR_SQ or vr == VR_SV or vr == VR_UC
+            or vr == VR_UN or vr == VR_UR or vr == VR_UT
+            or vr == VR_UV)
+
+
+cdef inline int read_header(const Cursor* c, Py_ssize_t pos, Py_ssize_t end, Record* rec) noexcept nogil:
+    """Decode one element header at ``pos``; fills tag, vr, length, offsets."""
+    cdef const uint8_t* p
+    cdef uint16_t vr
+    if end - pos < 8:
+        return ERR_HEADER_PAST_END
+    p = c.buf + pos
+    rec.header_offset = pos
+    rec.tag = read_tag(p, c.little)
+    rec.flags = 0
+    if c.implicit or (rec.tag >> 16) == 0xFFFE:
+        # Items and delimiters never carry a VR (PS3.5 section 7.5).
+        rec.vr = 0
+        rec.length = read32(p + 4, c.little)
+        rec.value_offset = pos + 8
+        if c.implicit:
+            rec.flags = FLAG_IMPLICIT
+        return OK
+    if not (is_vr_letter(p[4]) and is_vr_letter(p[5])):
+        # Some writers switch to implicit VR inside explicit data; read the
+        # element as implicit VR as other toolkits do.
+        rec.vr = 0
+        rec.flags = FLAG_IMPLICIT
+        rec.length = read32(p + 4, c.little)
+        rec.value_offset = pos + 8
+        return OK
+    vr = <uint16_t>((p[4] << 8) | p[5])
+    rec.vr = vr
+    if has_long_length(vr):
+        if end - pos < 12:
+            return ERR_HEADER_PAST_END
+        rec.length = read32(p + 8, c.little)
+        rec.value_offset = pos + 12
+    else:
+        rec.length = read16(p + 6, c.little)
+        rec.value_offset = pos + 8
+    return OK
+
+
+cdef int skip_item_sequence(const Cursor* c, Py_ssize_t pos, Py_ssize_t end, int depth,
+                            Py_ssize_t* delimiter_offset, Py_ssize_t* after,
+                            ScanFailure* err) noexcept nogil:
+    """Walk the items of an undefined-length value up to its sequence delimiter."""
+    cdef uint32_t tag, length
+    cdef Py_ssize_t item_end
+    cdef int status
+    if depth > MAX_DEPTH:
+        err.code = ERR_TOO_DEEP
+        err.offset = pos
+        return ERR_TOO_DEEP
+    while True:
+        if end - pos < 8:
+            err.code = ERR_NO_DELIMITER
+            err.offset = pos
+            return ERR_NO_DELIMITER
+        tag = read_tag(c.buf + pos, c.little)
+        length = read32(c.buf + pos + 4, c.little)
+        if tag == SEQUENCE_DELIMITER_TAG:
+            delimiter_offset[0] = pos
+            after[0] = pos + 8
+            return OK
+        if tag != ITEM_TAG:
+            err.code = ERR_EXPECTED_ITEM
+            err.tag = tag
+            err.offset = pos
+            return ERR_EXPECTED_ITEM
+        pos += 8
+        if length == UNDEFINED_LENGTH:
+            status = skip_undefined_item(c, pos, end, depth + 1, &item_end, err)
+            if status != OK:
+                return status
+            pos = item_end
+        else:
+            if <Py_ssize_t>length > end - pos:
+                err.code = ERR_ITEM_PAST_END
+                err.tag = ITEM_TAG
+                err.offset = pos - 8
+                return ERR_ITEM_PAST_END
+            pos += length
+
+
+cdef int skip_undefined_item(const Cursor* c, Py_ssize_t pos, Py_ssize_t end, int depth,
+                             Py_ssize_t* after, ScanFailure* err) noexcept nogil:
+    """Walk the elements of an undefined-length item up to its item delimiter."""
+    cdef Record rec
+    cdef Py_ssize_t delimiter, next_pos
+    cdef int status
+    cdef Cursor inner
+    while True:
+        status = read_header(c, pos, end, &rec)
+        if status != OK:
+            err.code = ERR_NO_DELIMITER
+            err.offset = pos
+            return ERR_NO_DELIMITER
+        if rec.tag == ITEM_DELIMITER_TAG:
+            after[0] = rec.value_offset
+            return OK
+        if rec.length == UNDEFINED_LENGTH:
+            inner = c[0]
+            if rec.vr == VR_UN:
+                # PS3.5 section 6.2.2: UN of undefined length is implicit VR LE.
+                inner.implicit = True
+                inner.little = True
+            status = skip_item_sequence(&inner, rec.value_offset, end, depth + 1,
+                                        &delimiter, &next_pos, err)
+            if status != OK:
+                if err.tag == 0:
+                    err.tag = rec.tag
+                return status
+            pos = next_pos
+        else:
+            if <Py_ssize_t>rec.length > end - rec.value_offset:
+                err.code = ERR_VALUE_PAST_END
+                err.tag = rec.tag
+                err.offset = rec.header_offset
+                return ERR_VALUE_PAST_END
+            pos = rec.value_offset + rec.length
+
+
+cdef struct RecordVector:
+    Record* data
+    Py_ssize_t count
+    Py_ssize_t capacity
+
+
+cdef inline int push(RecordVector* v, const Record* rec) noexcept nogil:
+    cdef Py_ssize_t new_capacity
+    cdef Record* grown
+    if v.count == v.capacity:
+        new_capacity = 64 if v.capacity == 0 else v.capacity * 2
+        grown = <Record*>realloc(v.data, new_capacity * sizeof(Record))
+        if grown == NULL:
+            return ERR_NO_MEMORY
+        v.data = grown
+        v.capacity = new_capacity
+    memcpy(&v.data[v.count], rec, sizeof(Record))
+    v.count += 1
+    return OK
+
+
+cdef int scan_elements(const Cursor* c, Py_ssize_t pos, Py_ssize_t end, bint tolerant,
+                       bint stop_at_pixels, bint group2_only, RecordVector* out,
+                       Py_ssize_t* stopped_at, ScanFailure* err) noexcept nogil:
+    """Record every element in ``[pos, end)``.
+
+    ``tolerant`` is for a whole file: data that ends inside an element keeps
+    what is there (the element is flagged truncated) instead of failing, as
+    pydicom does for files that were cut short.
+    """
+    cdef Record rec
+    cdef Py_ssize_t delimiter, after
+    cdef int status
+    cdef Cursor inner
+    stopped_at[0] = pos
+    while pos < end:
+        status = read_header(c, pos, end, &rec)
+        if status != OK:
+            if tolerant:
+                err.code = ERR_HEADER_PAST_END
+                err.offset = pos
+                stopped_at[0] = pos
+                return OK
+            err.code = status
+            err.offset = pos
+            return status
+        if group2_only and (rec.tag >> 16) != 0x0002:
+            break
+        if stop_at_pixels and (rec.tag == 0x7FE00010 or rec.tag == 0x7FE00008
+                               or rec.tag == 0x7FE00009):
+            break
+        if rec.tag == ITEM_DELIMITER_TAG or rec.tag == SEQUENCE_DELIMITER_TAG:
+            # A stray delimiter ends the dataset (other readers stop here too).
+            break
+        if rec.length == UNDEFINED_LENGTH:
+            rec.flags |= FLAG_UNDEFINED_LENGTH
+            inner = c[0]
+            if rec.vr == VR_UN:
+                inner.implicit = True
+                inner.little = True
+            status = skip_item_sequence(&inner, rec.value_offset, end, 1, &delimiter, &after, err)
+            if status != OK:
+                if not tolerant or status == ERR_NO_MEMORY or status == ERR_TOO_DEEP:
+                    if err.tag == 0:
+                        err.tag = rec.tag
+                    return status
+                rec.flags |= FLAG_TRUNCATED
+                delimiter = end
+                after = end
+                err.code = OK
+            rec.value_end = delimiter
+            rec.element_end = after
+        elif <Py_ssize_t>rec.length > end - rec.value_offset:
+            if not tolerant:
+                err.code = ERR_VALUE_PAST_END
+                err.tag = rec.tag
+                err.offset = pos
+                return ERR_VALUE_PAST_END
+            rec.flags |= FLAG_TRUNCATED
+            rec.value_end = end
+            rec.element_end = end
+        else:
+            rec.value_end = rec.value_offset + rec.length
+            rec.element_end = rec.value_end
+        if push(out, &rec) != OK:
+            err.code = ERR_NO_MEMORY
+            return ERR_NO_MEMORY
+        pos = rec.element_end
+        stopped_at[0] = pos
+    stopped_at[0] = pos
+    return OK
+
+
+cdef bint first_element_is_implicit(const uint8_t* buf, Py_ssize_t pos, Py_ssize_t end,
+                                     bint assumed_implicit) noexcept nogil:
+    """Whether the first element's VR bytes say implicit VR (two capitals mean explicit)."""
+    if end - pos < 6:
+        return assumed_implicit
+    return not (is_vr_letter(buf[pos + 4]) and is_vr_letter(buf[pos + 5]))
+
+
+cdef class ElementIndex:
+    """The elements found at one level of an encoded dataset.
+
+    Records are kept sorted by tag (a later duplicate replaces an earlier one),
+    so look-ups are a binary search. Offsets index into ``buffer``.
+    """
+
+    cdef Record* records
+    cdef Py_ssize_t count
+    cdef readonly object buffer
+    cdef readonly bint little_endian
+    cdef readonly bint implicit_vr
+    cdef readonly Py_ssize_t start
+    cdef readonly Py_ssize_t end
+    #: Offset just past the last element recorded (where the scan stopped).
+    cdef readonly Py_ssize_t stopped_at
+    #: Offset of an element header that the data ends inside (-1 if none).
+    cdef readonly Py_ssize_t cut_header_offset
+    #: True if the first element's encoding disagreed with the one assumed.
+    cdef readonly bint switched_vr
+    cdef readonly bint was_sorted
+
+    def __cinit__(self):
+        self.records = NULL
+        self.count = 0
+        self.cut_header_offset = -1
+
+    def __dealloc__(self):
+        free(self.records)
+
+    def __len__(self):
+        return self.count
+
+    cdef Py_ssize_t _find(self, uint32_t tag) noexcept nogil:
+        cdef Py_ssize_t lo = 0, hi = self.count - 1, mid
+        cdef uint32_t found
+        while lo <= hi:
+            mid = (lo + hi) >> 1
+            found = self.records[mid].tag
+            if found == tag:
+                return mid
+            if found < tag:
+                lo = mid + 1
+            else:
+                hi = mid - 1
+        return -1
+
+    def find(self, uint32_t tag):
+        """Position of ``tag`` in the index, or -1."""
+        return self._find(tag)
+
+    def tags(self):
+        """Every tag, in ascending order."""
+        return [self.records[i].tag for i in range(self.count)]
+
+    def tag_at(self, Py_ssize_t i):
+        return self.records[self._check(i)].tag
+
+    cdef Py_ssize_t _check(self, Py_ssize_t i) except -1:
+        if i < 0 or i >= self.count:
+            raise IndexError(f"element index {i} out of range")
+        return i
+
+    def record(self, Py_ssize_t i):
+        """``(tag, vr, length, value_offset, value_end, header_offset, element_end, flags)``.
+
+        ``vr`` is the two-character VR, or None for implicit VR.
+        """
+        cdef Record* r = &self.records[self._check(i)]
+        return (r.tag, vr_string(r.vr), r.length, r.value_offset, r.value_end,
+                r.header_offset, r.element_end, r.flags)
+
+    def truncated(self):
+        """Tags of the elements whose values the data ends inside."""
+        return [self.records[i].tag for i in range(self.count)
+                if self.records[i].flags & FLAG_TRUNCATED]
+
+
+# Interned VR strings so that every element of one VR shares one str object.
+_VR_STRINGS = {}
+
+
+cdef object vr_string(uint16_t code):
+    if code == 0:
+        return None
+    vr = _VR_STRINGS.get(code)
+    if vr is None:
+        vr = chr(code >> 8) + chr(code & 0xFF)
+        vr = _VR_STRINGS.setdefault(code, vr)
+    return vr
+
+
+cdef int compare_records(const void* a, const void* b) noexcept nogil:
+    cdef const Record* x = <const Record*>a
+    cdef const Record* y = <const Record*>b
+    if x.tag != y.tag:
+        return -1 if x.tag < y.tag else 1
+    # Equal tags: keep file order so the later duplicate can win.
+    if x.header_offset != y.header_offset:
+        return -1 if x.header_offset < y.header_offset else 1
+    return 0
+
+
+cdef extern from "stdlib.h":
+    void qsort(void* base, size_t n, size_t size, int (*cmp)(const void*, const void*) noexcept nogil) nogil
+
+
+cdef void sort_and_dedupe(RecordVector* v, bint* was_sorted) noexcept nogil:
+    cdef Py_ssize_t i, kept
+    cdef bint ascending = True
+    for i in range(1, v.count):
+        if v.data[i].tag <= v.data[i - 1].tag:
+            ascending = False
+            break
+    was_sorted[0] = ascending
+    if ascending:
+        return
+    qsort(v.data, v.count, sizeof(Record), compare_records)
+    kept = 0
+    for i in range(v.count):
+        if i + 1 < v.count and v.data[i + 1].tag == v.data[i].tag:
+            continue
+        v.data[kept] = v.data[i]
+        kept += 1
+    v.count = kept
+
+
+cdef raise_scan_error(ScanFailure err):
+    from dicomcore.errors import DicomParseError
+    raise DicomParseError(ERROR_MESSAGES.get(err.code, f"scan error {err.code}"),
+                          tag=err.tag or None, offset=err.offset)
+
+
+def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_endian=True,
+                 bint implicit_vr=False, bint tolerant=False, bint stop_at_pixels=False,
+                 bint group2_only=False, bint detect_vr=True):
+    """Index the elements of the dataset encoded in ``buffer[start:end]``.
+
+    Parameters
+    ----------
+    buffer : bytes-like
+        Any object with the buffer protocol (bytes, bytearray, mmap, memoryview).
+    start, end : int
+        The region holding the dataset; ``end=-1`` means the end of the buffer.
+    little_endian, implicit_vr : bool
+        The encoding assumed (from the transfer syntax, PS3.5 section 10).
+    tolerant : bool
+        For a whole file: data that stops inside an element keeps what is
+        there instead of raising.
+    stop_at_pixels : bool
+        Stop before (7FE0,0008), (7FE0,0009) or (7FE0,0010), whichever comes first.
+    group2_only : bool
+        Stop at the first element outside group 0002 (the File Meta Information).
+    detect_vr : bool
+        Check the first element's VR bytes and switch between implicit and
+        explicit VR if they disagree with ``implicit_vr``.
+
+    Returns
+    -------
+    ElementIndex
+    """
+    cdef const uint8_t[::1] view = memoryview(buffer).cast("B")
+    cdef Py_ssize_t size = view.shape[0]
+    cdef Cursor c
+    cdef RecordVector records
+    cdef ScanFailure err
+    cdef Py_ssize_t stopped_at = start
+    cdef int status = OK
+    cdef bint was_sorted = True
+    cdef ElementIndex index = ElementIndex.__new__(ElementIndex)
+    if end < 0 or end > size:
+        end = size
+    if start < 0 or start > end:
+        raise ValueError(f"scan region [{start}, {end}) is outside the {size}-byte buffer")
+    records.data = NULL
+    records.count = 0
+    records.capacity = 0
+    err.code = OK
+    err.tag = 0
+    err.offset = 0
+    c.buf = &view[0] if size > 0 else NULL
+    c.little = little_endian
+    c.implicit = implicit_vr
+    if size > 0:
+        with nogil:
+            if detect_vr:
+                c.implicit = first_element_is_implicit(c.buf, start, end, implicit_vr)
+            status = scan_elements(&c, start, end, tolerant, stop_at_pixels, group2_only,
+                                   &records, &stopped_at, &err)
+            if status == OK:
+                sort_and_dedupe(&records, &was_sorted)
+    if status != OK:
+        free(records.data)
+        raise_scan_error(err)
+    index.records = records.data
+    index.count = records.count
+    index.buffer = buffer
+    index.little_endian = little_endian
+    index.implicit_vr = c.implicit
+    index.switched_vr = c.implicit != implicit_vr
+    index.start = start
+    index.end = end
+    index.stopped_at = stopped_at
+    index.was_sorted = was_sorted
+    if err.code == ERR_HEADER_PAST_END:
+        index.cut_header_offset = err.offset
+    return index
+
+
+def scan_items(buffer, Py_ssize_t start, Py_ssize_t end, *, bint little_endian=True,
+               bint implicit_vr=False):
+    """The items of a sequence value in ``buffer[start:end]`` (PS3.5 section 7.5).
+
+    ``end`` is the end of the value: for an undefined-length sequence, the
+    offset of its sequence delimiter. Returns a list of
+    ``(header_offset, value_offset, value_end, undefined_length)``; for an
+    undefined-length item ``value_end`` is the offset of its item delimiter.
+    """
+    cdef const uint8_t[::1] view = memoryview(buffer).cast("B")
+    cdef Py_ssize_t size = view.shape[0]
+    cdef Cursor c
+    cdef ScanFailure err
+    cdef Py_ssize_t pos = start, after, item_start
+    cdef uint32_t tag, length
+    cdef int status
+    items = []
+    if end > size or start < 0 or start > end:
+        raise ValueError(f"sequence region [{start}, {end}) is outside the {size}-byte buffer")
+    if start == end:
+        return items
+    err.code = OK
+    err.tag = 0
+    err.offset = 0
+    c.buf = &view[0]
+    c.little = little_endian
+    c.implicit = implicit_vr
+    while pos < end:
+        if end - pos < 8:
+            err.code = ERR_HEADER_PAST_END
+            err.offset = pos
+            raise_scan_error(err)
+        tag = read_tag(c.buf + pos, little_endian)
+        length = read32(c.buf + pos + 4, little_endian)
+        if tag == SEQUENCE_DELIMITER_TAG:
+            break
+        if tag != ITEM_TAG:
+            err.code = ERR_EXPECTED_ITEM
+            err.tag = tag
+            err.offset = pos
+            raise_scan_error(err)
+        item_start = pos + 8
+        if length == UNDEFINED_LENGTH:
+            with nogil:
+                status = skip_undefined_item(&c, item_start, end, 1, &after, &err)
+            if status != OK:
+                raise_scan_error(err)
+            # The item delimiter is the 8 bytes before ``after``.
+            items.append((pos, item_start, after - 8, True))
+            pos = after
+        else:
+            if <Py_ssize_t>length > end - item_start:
+                err.code = ERR_ITEM_PAST_END
+                err.tag = ITEM_TAG
+                err.offset = pos
+                raise_scan_error(err)
+            items.append((pos, item_start, item_start + length, False))
+            pos = item_start + length
+    return items

@@ -1,0 +1,464 @@
+"""Data elements: a tag, a VR and a value (PS3.5 section 7.1).
+
+An element read from a file keeps a reference to its encoded bytes and
+converts them to a Python value only when ``.value`` is first read. The encoded
+bytes are kept afterwards as well, so that writing an unchanged element gives
+back exactly the bytes that were read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from dicomcore import config
+from dicomcore.datadict import (
+    dictionary_description,
+    dictionary_has_tag,
+    dictionary_is_retired,
+    dictionary_VR,
+    get_private_entry,
+    keyword_for_tag,
+    repeater_has_tag,
+)
+from dicomcore.tag import BaseTag, Tag
+from dicomcore.valuerep import BYTES_VR, LONG_VALUE_VR, STR_VR
+
+if TYPE_CHECKING:
+    from dicomcore.dataset import Dataset
+
+#: Marks an element whose value has not been decoded from its bytes yet.
+_UNDECODED: Any = object()
+
+
+class SequenceSource(NamedTuple):
+    """Where the items of a sequence read from a file lie, for decoding later."""
+
+    buffer: Any
+    start: int
+    end: int
+    little_endian: bool
+    implicit_vr: bool
+    parent: Dataset | None
+
+
+class RawDataElement(NamedTuple):
+    """An element as found in the file, before its value is converted (as pydicom's)."""
+
+    tag: BaseTag
+    VR: str | None
+    length: int
+    value: bytes | None
+    value_tell: int
+    is_implicit_VR: bool
+    is_little_endian: bool
+    is_raw: bool = True
+    is_undefined_length: bool = False
+
+
+def empty_value_for_VR(VR: str | None, raw: bool = False) -> Any:
+    """The value an empty element of ``VR`` has (PS3.5 section 7.1.1).
+
+    As pydicom: ``[]`` for SQ, ``b""`` (or None) for byte VRs, ``""`` for text
+    VRs (``b""`` when ``raw``), ``None`` for everything else.
+    """
+    if VR == "SQ":
+        return b"" if raw else []
+    if VR in STR_VR or VR == "PN":
+        return b"" if raw else ""
+    if VR in BYTES_VR:
+        return b""
+    return None
+
+
+def _private_vr(tag: int) -> str:
+    """VR of a private element read in implicit VR: creators are LO, others UN."""
+    if 0x0010 <= (tag & 0xFFFF) <= 0x00FF:
+        return "LO"
+    return "UN"
+
+
+def vr_for_implicit(tag: int) -> str:
+    """The VR of an implicit-VR element, from the data dictionary (PS3.5 section 7.1.3)."""
+    if tag >> 16 & 1:
+        return _private_vr(tag)
+    if tag & 0xFFFF == 0:
+        return "UL"  # group length
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
+
+
+class DataElement:
+    """One DICOM data element, as pydicom's ``DataElement``.
+
+    Parameters
+    ----------
+    tag : int, tuple or str
+        The element's tag, in any form :func:`~dicomcore.tag.Tag` accepts.
+    VR : str
+        The two-letter Value Representation (PS3.5 section 6.2).
+    value : Any
+        The value; a string with backslashes becomes a multi-value for VRs
+        that do not allow backslashes in values.
+    file_value_tell : int, optional
+        Offset of the value in the file it was read from.
+    is_undefined_length : bool
+        Whether the element was encoded with undefined length.
+    already_converted : bool
+        Skip conversion of ``value`` to the VR's Python type.
+    validation_mode : int, optional
+        Unused placeholder for pydicom compatibility.
+    """
+
+    descripWidth = 35
+    maxBytesToDisplay = 16
+    showVR = True
+    is_raw = False
+
+    def __init__(
+        self,
+        tag: int | str | tuple[int, int],
+        VR: str,
+        value: Any,
+        file_value_tell: int | None = None,
+        is_undefined_length: bool = False,
+        already_converted: bool = False,
+        validation_mode: int | None = None,
+    ) -> None:
+        self.tag = tag if type(tag) is BaseTag else Tag(tag)
+        if VR == "UN" and not self.tag.is_private and config.replace_un_with_known_vr:
+            # An explicit UN for a known public element: the dictionary knows better.
+            try:
+                VR = dictionary_VR(self.tag)
+            except KeyError:
+                pass
+        self.VR = VR
+        self.file_tell = file_value_tell
+        self.is_undefined_length = is_undefined_length
+        self.private_creator: str | None = None
+        self.validation_mode = validation_mode
+        self._raw: Any = None
+        self._raw_little_endian = True
+        self._encodings: list[str] | None = None
+        if already_converted:
+            self._value = value
+        else:
+            self.value = value
+
+    @classmethod
+    def _from_file(
+        cls,
+        tag: BaseTag,
+        VR: str,
+        raw: Any,
+        little_endian: bool,
+        encodings: list[str] | None,
+        file_tell: int | None,
+        is_undefined_length: bool,
+    ) -> DataElement:
+        """An element whose value stays encoded until it is first read."""
+        elem = cls.__new__(cls)
+        elem.tag = tag
+        elem.VR = VR
+        elem.file_tell = file_tell
+        elem.is_undefined_length = is_undefined_length
+        elem.private_creator = None
+        elem.validation_mode = None
+        elem._raw = raw
+        elem._raw_little_endian = little_endian
+        elem._encodings = encodings
+        elem._value = _UNDECODED
+        return elem
+
+    # -- value ---------------------------------------------------------------
+
+    @property
+    def value(self) -> Any:
+        """The element's value, decoded from the file on first access."""
+        value = self._value
+        if value is _UNDECODED:
+            value = self._value = self._decode()
+        return value
+
+    @value.setter
+    def value(self, value: Any) -> None:
+        self._value = _coerce_value(self.VR, value)
+
+    def _decode(self) -> Any:
+        raw = self._raw
+        if isinstance(raw, SequenceSource):
+            from dicomcore.dataset import read_sequence
+
+            return read_sequence(raw, self._encodings)
+        from dicomcore.values import convert_value
+
+        if self.VR in BYTES_VR or self.VR == "UN":
+            return bytes(raw)
+        return convert_value(self.VR, raw, self._raw_little_endian, self._encodings)
+
+    @property
+    def is_decoded(self) -> bool:
+        """False while the value is still only the encoded bytes from the file."""
+        return self._value is not _UNDECODED
+
+    def raw_value_if_unchanged(self, little_endian: bool) -> Any:
+        """The encoded bytes read from the file, if they still encode ``value``.
+
+        Writing these bytes back keeps a round trip byte-identical. Returns None
+        when the value was changed, or the byte order differs for a VR where it
+        matters.
+        """
+        raw = self._raw
+        if raw is None or isinstance(raw, SequenceSource):
+            return None
+        if little_endian != self._raw_little_endian and self.VR not in STR_VR:
+            return None
+        if self._value is _UNDECODED:
+            return raw
+        from dicomcore.values import convert_value
+
+        if self.VR in BYTES_VR or self.VR == "UN":
+            return raw if self._value == bytes(raw) else None
+        try:
+            same = convert_value(self.VR, raw, self._raw_little_endian, self._encodings) == self._value
+        except Exception:
+            return None
+        if isinstance(same, bool) and same:
+            return raw
+        return None
+
+    @property
+    def VM(self) -> int:
+        """The value multiplicity: 0 when empty, else the number of values."""
+        value = self.value
+        if value is None:
+            return 0
+        if isinstance(value, (str, bytes, bytearray, memoryview)) or self.VR == "SQ":
+            if self.VR == "SQ":
+                return 1
+            return 1 if value else 0
+        try:
+            length = len(value)
+        except TypeError:
+            return 1
+        if hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0:
+            return 1
+        return length
+
+    @property
+    def is_empty(self) -> bool:
+        """True if the element has no value."""
+        if self.VR == "SQ":
+            return not self.value
+        return self.VM == 0
+
+    @property
+    def empty_value(self) -> Any:
+        """The value an empty element of this VR has."""
+        return empty_value_for_VR(self.VR)
+
+    def clear(self) -> None:
+        """Set the value to the empty value for its VR."""
+        self._raw = None
+        self._value = self.empty_value if self.VR != "SQ" else _coerce_value("SQ", [])
+
+    def validate(self, value: Any) -> None:
+        """Check ``value`` against the VR's rules (PS3.5 section 6.2)."""
+        from dicomcore.valuerep import validate_value
+
+        validate_value(self.VR, value, config.settings.writing_validation_mode)
+
+    # -- descriptions --------------------------------------------------------
+
+    @property
+    def is_private(self) -> bool:
+        return self.tag.is_private
+
+    @property
+    def is_retired(self) -> bool:
+        if dictionary_has_tag(self.tag):
+            return dictionary_is_retired(self.tag)
+        return False
+
+    @property
+    def keyword(self) -> str:
+        """The element's keyword, or ``""`` for private and unknown elements."""
+        if self.tag.is_private:
+            return ""
+        return keyword_for_tag(self.tag)
+
+    @property
+    def name(self) -> str:
+        """The element's name from the dictionary, ``"[name]"`` for known private ones."""
+        return self.description()
+
+    def description(self) -> str:
+        tag = self.tag
+        if tag.is_private:
+            if self.private_creator:
+                try:
+                    return f"[{get_private_entry(tag, self.private_creator)[2]}]"
+                except KeyError:
+                    pass
+            if 0x0010 <= tag.element <= 0x00FF:
+                return "Private Creator"
+            return "Private tag data"
+        if dictionary_has_tag(tag) or repeater_has_tag(tag):
+            return dictionary_description(tag)
+        if tag.element == 0:
+            return "Group Length"
+        return ""
+
+    @property
+    def repval(self) -> str:
+        """A short representation of the value for dumps."""
+        value = self.value
+        if self.VR in LONG_VALUE_VR:
+            try:
+                length = len(value)
+            except TypeError:
+                pass
+            else:
+                if length > self.maxBytesToDisplay:
+                    return f"Array of {length} elements"
+        if self.VM > self.maxBytesToDisplay:
+            return f"Array of {self.VM} elements"
+        from dicomcore.uid import UID
+
+        if isinstance(value, UID):
+            return value.name
+        return repr(value)
+
+    def __str__(self) -> str:
+        value = self.repval or ""
+        name = f"{self.name[:self.descripWidth]:<{self.descripWidth}}"
+        if self.showVR:
+            return f"{self.tag} {name} {self.VR}: {value}"
+        return f"{self.tag} {name} {value}"
+
+    __repr__ = __str__
+
+    def __getitem__(self, key: int) -> Any:
+        try:
+            return self.value[key]
+        except TypeError:
+            raise TypeError("DataElement value is unscriptable (not a Sequence)") from None
+
+    def __eq__(self, other: Any) -> Any:
+        if other is self:
+            return True
+        if isinstance(other, DataElement):
+            if self.tag != other.tag or self.VR != other.VR:
+                return False
+            mine, theirs = self.value, other.value
+            if hasattr(mine, "dtype") or hasattr(theirs, "dtype"):
+                import numpy
+
+                return bool(numpy.array_equal(mine, theirs))
+            return mine == theirs
+        return NotImplemented
+
+    def __ne__(self, other: Any) -> Any:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- JSON (PS3.18 Annex F) -----------------------------------------------
+
+    def to_json_dict(
+        self,
+        bulk_data_element_handler: Callable[[DataElement], str] | None,
+        bulk_data_threshold: int,
+    ) -> dict[str, Any]:
+        """The element as a DICOM JSON object (PS3.18 section F.2)."""
+        from dicomcore.jsonrep import element_to_json_dict
+
+        return element_to_json_dict(self, bulk_data_element_handler, bulk_data_threshold)
+
+    def to_json(
+        self,
+        bulk_data_threshold: int = 1024,
+        bulk_data_element_handler: Callable[[DataElement], str] | None = None,
+        dump_handler: Callable[[dict[str, Any]], str] | None = None,
+    ) -> str:
+        """The element as a DICOM JSON string (PS3.18 Annex F)."""
+        data = self.to_json_dict(bulk_data_element_handler, bulk_data_threshold)
+        if dump_handler is None:
+            return json.dumps(data, sort_keys=True)
+        return dump_handler(data)
+
+    @classmethod
+    def from_json(
+        cls,
+        dataset_class: type[Dataset],
+        tag: str,
+        vr: str,
+        value: Any,
+        value_key: str | None,
+        bulk_data_uri_handler: Callable[..., Any] | None = None,
+    ) -> DataElement:
+        """An element from its DICOM JSON parts (PS3.18 section F.2)."""
+        from dicomcore.jsonrep import element_from_json
+
+        return element_from_json(cls, dataset_class, tag, vr, value, value_key, bulk_data_uri_handler)
+
+
+def _coerce_value(VR: str, value: Any) -> Any:
+    """Turn a value a user assigned into the type pydicom would hold for ``VR``."""
+    if VR == "SQ":
+        from dicomcore.sequence import Sequence
+
+        if isinstance(value, Sequence):
+            return value
+        if value is None or value == b"":
+            return Sequence()
+        return Sequence(value)
+    if value is None:
+        return None
+    if isinstance(value, str) and "\\" in value and VR in _SPLIT_ON_BACKSLASH:
+        value = value.split("\\")
+    if isinstance(value, (list, tuple)):
+        from dicomcore.multival import MultiValue
+
+        return MultiValue(_converter(VR), value)
+    if hasattr(value, "__array__") and VR in BYTES_VR:
+        return value
+    convert = _converter(VR)
+    return convert(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _converter(VR: str) -> Callable[[Any], Any]:
+    """The constructor pydicom applies to each value of ``VR``."""
+    convert = _CONVERTERS.get(VR)
+    if convert is not None:
+        return convert
+    from dicomcore.uid import UID
+    from dicomcore.valuerep import DS, IS, PersonName
+
+    table: dict[str, Callable[[Any], Any]] = {
+        "UI": lambda v: v if isinstance(v, UID) or not isinstance(v, str) else UID(v),
+        "DS": lambda v: v if v == "" else DS(v),
+        "IS": lambda v: v if v == "" else IS(v),
+        "PN": lambda v: v if isinstance(v, PersonName) else PersonName(v),
+        "AT": lambda v: v if isinstance(v, BaseTag) else Tag(v),
+    }
+    _CONVERTERS.update(table)
+    return _CONVERTERS.get(VR, _identity)
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {}
+
+# Text VRs whose values cannot contain a backslash, so it separates values
+# (PS3.5 section 6.4).
+_SPLIT_ON_BACKSLASH = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "PN", "SH", "TM", "UC", "UI"}
+)
+
