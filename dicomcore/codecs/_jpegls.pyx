@@ -382,10 +382,11 @@ def decode(
         else:
             if not cnp.PyArray_IS_C_CONTIGUOUS(out) or not cnp.PyArray_ISWRITEABLE(out):
                 raise ValueError("'out' must be a writeable C-contiguous ndarray")
-            if <size_t>cnp.PyArray_NBYTES(out) != out_bytes or out.dtype.itemsize != itemsize:
+            expected_dtype = np.dtype(f"{'i' if signed else 'u'}{itemsize}")
+            if (<object>out).shape != shape or out.dtype != expected_dtype:
                 raise ValueError(
-                    f"'out' has shape {(<object>out).shape} and dtype {out.dtype}, but the JPEG-LS "
-                    f"frame decodes to shape {shape} with {itemsize}-byte samples"
+                    f"'out' has shape {(<object>out).shape} and dtype {out.dtype}, but the "
+                    f"JPEG-LS frame decodes to shape {shape} and dtype {expected_dtype}"
                 )
 
         destination = <char*>cnp.PyArray_DATA(out)
