@@ -1,0 +1,193 @@
+"""dcmwrite: byte-identical round trips, transcoding, file meta, and property tests."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import pydicom
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import datafiles
+import dicomcore
+from dicomcore.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+from oracle import differences, needs_force, pydicom_read
+
+ENCODINGS = {
+    ImplicitVRLittleEndian: (True, True),
+    ExplicitVRLittleEndian: (False, True),
+    ExplicitVRBigEndian: (False, False),
+    DeflatedExplicitVRLittleEndian: (False, True),
+}
+
+
+def _uncompressed_files() -> list[Path]:
+    files = []
+    for path in datafiles.all_files():
+        theirs = pydicom_read(path, force=True, stop_before_pixels=True)
+        if theirs is None or not hasattr(theirs, "file_meta"):
+            continue
+        ts = theirs.file_meta.get("TransferSyntaxUID")
+        if ts is None or (not ts.is_compressed and not ts.is_deflated):
+            files.append(path)
+    return files
+
+
+UNCOMPRESSED = _uncompressed_files()
+
+
+def read(path, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return dicomcore.dcmread(path, force=needs_force(path), **kwargs)
+
+
+def write(ds, **kwargs) -> bytes:
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dicomcore.dcmwrite(out, ds, **kwargs)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("path", UNCOMPRESSED, ids=datafiles.file_id)
+def test_unchanged_round_trip_is_byte_identical(path: Path) -> None:
+    original = path.read_bytes()
+    assert write(read(path)) == original
+
+
+@pytest.mark.parametrize("path", UNCOMPRESSED, ids=datafiles.file_id)
+def test_round_trip_after_reading_every_value_is_byte_identical(path: Path) -> None:
+    ds = read(path)
+    for elem in ds.iterall():
+        elem.value  # noqa: B018  decode everything, changing nothing
+    assert write(ds) == path.read_bytes()
+
+
+@pytest.mark.parametrize("path", UNCOMPRESSED[:60], ids=datafiles.file_id)
+@pytest.mark.parametrize("syntax", list(ENCODINGS), ids=lambda u: u.name)
+def test_transcoded_file_reads_the_same_in_pydicom(path: Path, syntax, tmp_path: Path) -> None:
+    ds = read(path)
+    ds.ensure_file_meta()
+    ds.file_meta.TransferSyntaxUID = syntax
+    target = tmp_path / "out.dcm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds.save_as(target)
+    theirs = pydicom_read(target, force=True)
+    assert theirs is not None
+    again = read(target)
+    assert differences(again, theirs) == []
+    original = pydicom_read(path, force=True)
+    # Values survive the change of encoding (private implicit-VR elements compared as bytes).
+    assert differences(again, original) == []
+
+
+def test_modified_values_are_written(tmp_path: Path) -> None:
+    ds = read(datafiles.get("CT_small.dcm"))
+    ds.PatientName = "Nobody^Changed"
+    ds.ImageType = ["DERIVED", "SECONDARY"]
+    ds.Rows = 64
+    del ds.StudyDescription
+    target = tmp_path / "changed.dcm"
+    ds.save_as(target)
+    theirs = pydicom.dcmread(target)
+    assert theirs.PatientName == "Nobody^Changed"
+    assert list(theirs.ImageType) == ["DERIVED", "SECONDARY"]
+    assert theirs.Rows == 64
+    assert "StudyDescription" not in theirs
+    assert differences(read(target), theirs) == []
+
+
+def test_enforce_file_format_builds_file_meta() -> None:
+    ds = dicomcore.Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    ds.SOPInstanceUID = "1.2.3.4.5"
+    ds.PatientID = "X"
+    with pytest.raises(ValueError, match="encoding"):
+        write(ds, enforce_file_format=True)
+    data = write(ds, implicit_vr=True, enforce_file_format=True)
+    assert data[128:132] == b"DICM"
+    theirs = pydicom.dcmread(io.BytesIO(data))
+    assert theirs.file_meta.TransferSyntaxUID == ImplicitVRLittleEndian
+    assert theirs.file_meta.MediaStorageSOPInstanceUID == "1.2.3.4.5"
+    assert theirs.file_meta.FileMetaInformationGroupLength == len(
+        data
+    ) - 144 - len(write(ds, implicit_vr=True))
+    assert theirs.PatientID == "X"
+
+
+def test_inconsistent_encoding_arguments_raise() -> None:
+    ds = read(datafiles.get("CT_small.dcm"))
+    with pytest.raises(ValueError, match="not consistent"):
+        write(ds, implicit_vr=True)
+    with pytest.raises(ValueError, match="big endian"):
+        write(dicomcore.Dataset(), implicit_vr=True, little_endian=False)
+
+
+def test_overwrite_false(tmp_path: Path) -> None:
+    target = tmp_path / "exists.dcm"
+    target.write_bytes(b"x")
+    ds = read(datafiles.get("CT_small.dcm"))
+    with pytest.raises(FileExistsError):
+        ds.save_as(target, overwrite=False)
+    assert target.read_bytes() == b"x"
+
+
+# -- property tests: random datasets survive write then read in each encoding -----
+
+_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E,
+                                        blacklist_characters="\\"), max_size=12)
+_VALUES = {
+    "PatientID": _text.map(str.strip),
+    "Modality": st.sampled_from(["CT", "MR", "US", "OT"]),
+    "Rows": st.integers(0, 65535),
+    "SamplesPerPixel": st.integers(0, 65535),
+    "InstanceNumber": st.integers(-(2**31), 2**31 - 1).map(str),
+    "SliceThickness": st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: f"{f:.6g}"),
+    "ImageType": st.lists(st.sampled_from(["ORIGINAL", "PRIMARY", "AXIAL", "DERIVED"]),
+                          min_size=1, max_size=4),
+    "PixelSpacing": st.lists(st.floats(0.01, 10).map(lambda f: f"{f:.4f}"), min_size=2, max_size=2),
+    "ReferencedFrameNumber": st.lists(st.integers(0, 999).map(str), min_size=1, max_size=3),
+    "RealWorldValueLastValueMapped": st.integers(0, 65535),
+    "FloatPixelPaddingValue": st.floats(-1e30, 1e30, allow_nan=False, width=32),
+    "SeriesInstanceUID": st.lists(st.integers(0, 9999), min_size=2, max_size=8).map(
+        lambda parts: ".".join(str(p) for p in parts)
+    ),
+    "StudyDescription": _text,
+}
+
+
+@st.composite
+def datasets(draw):
+    ds = dicomcore.Dataset()
+    for keyword in draw(st.lists(st.sampled_from(sorted(_VALUES)), unique=True, max_size=10)):
+        setattr(ds, keyword, draw(_VALUES[keyword]))
+    if draw(st.booleans()):
+        item = dicomcore.Dataset()
+        item.ReferencedSOPInstanceUID = "1.2.3"
+        item.CodeMeaning = draw(_text)
+        ds.ReferencedImageSequence = [item]
+    return ds
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ds=datasets(), syntax=st.sampled_from(list(ENCODINGS)))
+def test_random_datasets_survive_write_then_read(ds, syntax) -> None:
+    ds.ensure_file_meta()
+    ds.file_meta.TransferSyntaxUID = syntax
+    data = write(ds)
+    again = dicomcore.dcmread(data, force=True)
+    assert again.original_encoding == ENCODINGS[syntax]
+    for keyword in ds.dir():
+        assert getattr(again, keyword) == getattr(ds, keyword), keyword
+    theirs = pydicom.dcmread(io.BytesIO(data), force=True)
+    assert differences(again, theirs) == []
