@@ -8,13 +8,13 @@ import struct
 import warnings
 from pathlib import Path
 
+import datafiles
 import pydicom
 import pytest
+from oracle import differences, pydicom_read
 
-import datafiles
 import dicomcore
 from dicomcore.errors import DicomParseError, InvalidDicomError
-from oracle import differences, pydicom_read
 
 ALL_FILES = datafiles.all_files()
 

@@ -6,12 +6,13 @@ import io
 import warnings
 from pathlib import Path
 
+import datafiles
 import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oracle import differences, needs_force, pydicom_read
 
-import datafiles
 import dicomcore
 from dicomcore.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -19,7 +20,6 @@ from dicomcore.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
 )
-from oracle import differences, needs_force, pydicom_read
 
 ENCODINGS = {
     ImplicitVRLittleEndian: (True, True),
