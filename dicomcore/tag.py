@@ -85,6 +85,13 @@ def _tag_from_str(text: str) -> int:
     return value
 
 
+def _mixed_pair_error(pair: tuple | list) -> TypeError:
+    return TypeError(
+        f"Unable to create an element tag from '{pair}': both arguments must be "
+        "the same type and str or int"
+    )
+
+
 def _tag_from_pair(pair: tuple | list) -> int:
     if len(pair) != 2:
         raise ValueError("Tag must be an int or a 2-tuple")
@@ -97,13 +104,13 @@ def _tag_from_pair(pair: tuple | list) -> int:
                 f"Unable to create an element tag from '{pair}': the group and element "
                 "must be hexadecimal strings"
             ) from None
-    elif isinstance(group, int) and isinstance(element, int):
-        group, element = _as_index(group), _as_index(element)
+    elif isinstance(group, str) or isinstance(element, str):
+        raise _mixed_pair_error(pair)
     else:
-        raise TypeError(
-            f"Unable to create an element tag from '{pair}': both arguments must be "
-            "the same type and str or int"
-        )
+        try:  # ints, including numpy integers
+            group, element = _as_index(group), _as_index(element)
+        except TypeError:
+            raise _mixed_pair_error(pair) from None
     if group > _MAX_HALF or element > _MAX_HALF:
         raise OverflowError(
             f"Unable to create an element tag from '{pair}': the group and element "
