@@ -1,0 +1,158 @@
+"""What the JPEG 2000 (OpenJPEG) and HTJ2K (OpenJPH) codec modules share.
+
+The exception and warning classes live here, not in the extension modules, so
+that they exist (and can be caught) even when a native library was missing at
+build time. The frame-batch helpers run one native call per frame on a pool of
+threads; the native calls release the GIL, so the threads really run in
+parallel.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+JPEG2000_LOSSLESS = "1.2.840.10008.1.2.4.90"
+JPEG2000 = "1.2.840.10008.1.2.4.91"
+HTJ2K_LOSSLESS = "1.2.840.10008.1.2.4.201"
+HTJ2K_LOSSLESS_RPCL = "1.2.840.10008.1.2.4.202"
+HTJ2K = "1.2.840.10008.1.2.4.203"
+
+#: The largest number of samples (rows x columns x components) a frame may have
+#: when nothing but the codestream's own header gives its size: the header is
+#: untrusted input, and OpenJPEG / OpenJPH allocate 4 bytes per sample.
+MAX_UNCHECKED_SAMPLES = 1 << 28
+
+
+class JPEG2000Error(ValueError):
+    """A JPEG 2000 or HTJ2K codestream could not be decoded or an image encoded.
+
+    The message carries the codec library's own words and, for batch calls,
+    the index of the frame ("frame N").
+    """
+
+
+class JPEG2000Warning(UserWarning):
+    """A warning the codec library gave while decoding or encoding."""
+
+
+def sample_dtype(bits_allocated: int, pixel_representation: int) -> np.dtype:
+    """The NumPy dtype that holds one sample of ``bits_allocated`` bits.
+
+    Parameters
+    ----------
+    bits_allocated : int
+        (0028,0100) Bits Allocated: 8, 16, 32 or 64 (PS3.5 Section 8.1.1;
+        1-bit data is never JPEG 2000 compressed).
+    pixel_representation : int
+        (0028,0103) Pixel Representation: 0 unsigned, 1 two's complement.
+    """
+    if bits_allocated not in (8, 16, 32, 64):
+        raise ValueError(
+            f"Bits Allocated must be 8, 16, 32 or 64 for JPEG 2000 data, not {bits_allocated}"
+        )
+    if pixel_representation not in (0, 1):
+        raise ValueError(f"Pixel Representation must be 0 or 1, not {pixel_representation}")
+    kind = "i" if pixel_representation else "u"
+    return np.dtype(f"<{kind}{bits_allocated // 8}")
+
+
+def container_bits(precision: int) -> int:
+    """The smallest of 8, 16, 32 bits that holds ``precision`` bits.
+
+    pydicom 3 sizes its output from the codestream's precision the same way.
+    """
+    if precision <= 8:
+        return 8
+    if precision <= 16:
+        return 16
+    return 32
+
+
+def thread_count(threads: int | None) -> int:
+    """The size of the frame pool: ``threads`` or, when None, every CPU."""
+    if threads is None:
+        return os.cpu_count() or 1
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, not {threads}")
+    return threads
+
+
+def decode_batch(
+    decode_one: Callable[..., np.ndarray],
+    layout: Callable[..., tuple[tuple[int, ...], np.dtype]],
+    frames: Sequence[Any],
+    out: np.ndarray | None,
+    threads: int | None,
+    kwargs: dict[str, Any],
+) -> np.ndarray:
+    """Decode every frame of ``frames`` into one array of shape (n, ...).
+
+    ``layout(frame, **kwargs)`` gives one frame's output shape and dtype from
+    its header alone, so the output can be allocated before any frame is
+    decoded and every frame, the first included, goes to the pool. When there
+    are fewer frames than threads, the spare threads go to the codec itself
+    (``threads`` keyword of ``decode_one``). A failure names the frame.
+    """
+    count = len(frames)
+    if count == 0:
+        raise ValueError("no frames to decode")
+    pool_size = thread_count(threads)
+    workers = min(pool_size, count)
+    try:
+        shape, dtype = layout(frames[0], **kwargs)
+    except JPEG2000Error as exc:
+        raise type(exc)(f"frame 0: {exc}") from exc
+    if out is None:
+        out = np.empty((count, *shape), dtype=dtype)
+    elif not isinstance(out, np.ndarray) or not out.flags.c_contiguous:
+        raise ValueError("'out' must be a C-contiguous numpy.ndarray")
+    elif out.shape != (count, *shape) or out.dtype != dtype:
+        raise ValueError(
+            f"'out' must have shape {(count, *shape)} and dtype {dtype}, "
+            f"not {out.shape} and {out.dtype}"
+        )
+    codec_threads = max(1, pool_size // workers)
+
+    def job(index: int) -> None:
+        try:
+            decode_one(frames[index], out=out[index], threads=codec_threads, **kwargs)
+        except JPEG2000Error as exc:
+            raise type(exc)(f"frame {index}: {exc}") from exc
+
+    if workers <= 1:
+        for index in range(count):
+            job(index)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # list() re-raises the first failure, in frame order.
+            list(pool.map(job, range(count)))
+    return out
+
+
+def encode_batch(
+    encode_one: Callable[..., bytes],
+    arr: np.ndarray,
+    threads: int | None,
+    kwargs: dict[str, Any],
+) -> list[bytes]:
+    """Encode each frame ``arr[i]`` of a (n, rows, columns[, samples]) array."""
+    if not isinstance(arr, np.ndarray) or arr.ndim not in (3, 4):
+        raise ValueError("encode_frames needs an array of shape (frames, rows, columns[, samples])")
+    count = arr.shape[0]
+    workers = min(thread_count(threads), max(count, 1))
+
+    def job(index: int) -> bytes:
+        try:
+            return encode_one(arr[index], **kwargs)
+        except JPEG2000Error as exc:
+            raise type(exc)(f"frame {index}: {exc}") from exc
+
+    if workers <= 1:
+        return [job(index) for index in range(count)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(job, range(count)))
