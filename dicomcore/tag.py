@@ -8,6 +8,7 @@ The names match ``pydicom.tag``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import index as _as_index
@@ -58,24 +59,40 @@ def tag_in_exception(tag: BaseTag | int) -> Iterator[None]:
         raise renamed from exc
 
 
-def _keyword_to_tag(keyword: str) -> int | None:
-    # Imported on first use: datadict imports this module, and keyword tags
-    # are rarely built on hot paths.
-    from dicomcore.datadict import keyword_dict
+_keyword_dict: dict[str, int] | None = None
 
-    return keyword_dict.get(keyword)
+
+def _keyword_to_tag(keyword: str) -> int | None:
+    # Bound on first use because datadict imports this module. datadict only
+    # ever updates its keyword_dict in place, so holding the object is safe.
+    global _keyword_dict
+    if _keyword_dict is None:
+        from dicomcore.datadict import keyword_dict
+
+        _keyword_dict = keyword_dict
+    return _keyword_dict.get(keyword)
+
+
+# Characters int(text, 16) can accept. A string with any other character (every
+# keyword but a few all-hex-letter ones) skips the costly failing int() call.
+_could_be_hex = re.compile(r"[\s0-9a-fA-FxX_+-]*").fullmatch
 
 
 def _tag_from_str(text: str) -> int:
-    try:
-        value = int(text, 16)
-    except ValueError:
+    # Hexadecimal first, then keyword, as pydicom does for strings that are both.
+    value = None
+    if _could_be_hex(text):
+        try:
+            value = int(text, 16)
+        except ValueError:
+            pass
+    if value is None:
         value = _keyword_to_tag(text)
         if value is None:
             raise ValueError(
                 f"Unable to create an element tag from '{text}': "
                 "unknown DICOM element keyword or an invalid int"
-            ) from None
+            )
         return value
     if value > _MAX_TAG:
         raise OverflowError(
@@ -184,12 +201,33 @@ def Tag(arg: TagType, arg2: int | None = None) -> BaseTag:
     return BaseTag(value)
 
 
+_int_eq = int.__eq__
+_int_lt = int.__lt__
+_int_le = int.__le__
+_int_gt = int.__gt__
+_int_ge = int.__ge__
+
+
 def _coerce_other(other: Any) -> int | None:
     """Return `other` as a tag int for comparisons, or None when it cannot be one."""
     try:
-        return Tag(other)
+        return int(Tag(other))
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _ordered(other: Any) -> Any:
+    """Return a str/tuple/list `other` as a tag int for ordering; other types unchanged.
+
+    Anything else (a float, say) is returned as is, so the int slot answers
+    NotImplemented and Python tries the reflected comparison.
+    """
+    if isinstance(other, str | tuple | list):
+        other_tag = _coerce_other(other)
+        if other_tag is None:
+            raise TypeError("Cannot compare Tag with non-Tag item")
+        return other_tag
+    return other
 
 
 class BaseTag(int):
@@ -203,14 +241,15 @@ class BaseTag(int):
 
     __slots__ = ()
 
+    # Comparisons try the int slot first: a dict holding int keys compares
+    # them with this __eq__ on every look-up by tag, so the int case must be fast.
     def __eq__(self, other: Any) -> Any:
-        if isinstance(other, int):
-            return int(self) == int(other)
-        if isinstance(other, str | tuple | list):
+        result = _int_eq(self, other)
+        if result is NotImplemented and isinstance(other, str | tuple | list):
             other_tag = _coerce_other(other)
-            return other_tag is not None and int(self) == other_tag
-        # Floats and other numbers compare numerically through their own __eq__.
-        return NotImplemented
+            return other_tag is not None and _int_eq(self, other_tag)
+        # Floats and other numbers fall through to their own comparison.
+        return result
 
     def __ne__(self, other: Any) -> Any:
         result = self.__eq__(other)
@@ -218,31 +257,21 @@ class BaseTag(int):
 
     __hash__ = int.__hash__
 
-    def _ordered(self, other: Any) -> int | None:
-        if isinstance(other, int):
-            return int(other)
-        if isinstance(other, str | tuple | list):
-            other_tag = _coerce_other(other)
-            if other_tag is None:
-                raise TypeError("Cannot compare Tag with non-Tag item")
-            return other_tag
-        return None
-
     def __lt__(self, other: Any) -> Any:
-        value = self._ordered(other)
-        return NotImplemented if value is None else int(self) < value
+        result = _int_lt(self, other)
+        return result if result is not NotImplemented else _int_lt(self, _ordered(other))
 
     def __le__(self, other: Any) -> Any:
-        value = self._ordered(other)
-        return NotImplemented if value is None else int(self) <= value
+        result = _int_le(self, other)
+        return result if result is not NotImplemented else _int_le(self, _ordered(other))
 
     def __gt__(self, other: Any) -> Any:
-        value = self._ordered(other)
-        return NotImplemented if value is None else int(self) > value
+        result = _int_gt(self, other)
+        return result if result is not NotImplemented else _int_gt(self, _ordered(other))
 
     def __ge__(self, other: Any) -> Any:
-        value = self._ordered(other)
-        return NotImplemented if value is None else int(self) >= value
+        result = _int_ge(self, other)
+        return result if result is not NotImplemented else _int_ge(self, _ordered(other))
 
     def __str__(self) -> str:
         return f"({self >> 16:04X},{self & 0xFFFF:04X})"

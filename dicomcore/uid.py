@@ -9,10 +9,7 @@ syntaxes are defined up front, the rest are built on first access.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-import uuid
 import warnings
 from typing import Any
 
@@ -485,6 +482,11 @@ def generate_uid(
         If `prefix` is longer than 54 characters or is not a valid UID
         prefix (PS3.5 Section 9.1).
     """
+    # Imported here: hashlib, secrets and uuid cost milliseconds at import time.
+    import hashlib
+    import secrets
+    import uuid
+
     if prefix is None:
         if entropy_srcs is None:
             value = uuid.uuid4().int

@@ -43,6 +43,11 @@ VALID_SPELLINGS = [
     ("  00100010 ",),
     ("FFFFFFFF",),
     ("10",),
+    ("+10",),
+    ("1_0",),
+    ("0X10",),
+    ("\t10\n",),
+    ("Add",),  # a keyword-looking string that is hexadecimal: hex wins, as in pydicom
     (True,),
 ]
 
