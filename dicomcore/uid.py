@@ -88,7 +88,7 @@ def _check_valid(value: str, validation_mode: int | None) -> None:
         problems.append(
             f"The value length ({len(value)}) exceeds the maximum length of 64 allowed for VR UI."
         )
-    if not RE_VALID_UID.match(value):
+    if not RE_VALID_UID.fullmatch(value):
         problems.append(f"Invalid value for VR UI: {value!r}.")
     if not problems:
         return
@@ -231,7 +231,7 @@ class UID(str):
     @property
     def is_valid(self) -> bool:
         """True if the UID follows PS3.5 Section 9.1 (digits and dots, at most 64 chars)."""
-        return len(self) <= _MAX_UID_LENGTH and RE_VALID_UID.match(self) is not None
+        return len(self) <= _MAX_UID_LENGTH and RE_VALID_UID.fullmatch(self) is not None
 
     @property
     def is_retired(self) -> bool:
@@ -500,7 +500,7 @@ def generate_uid(
         raise ValueError(
             f"The 'prefix' should be no more than {_MAX_PREFIX_LENGTH} characters long"
         )
-    if not RE_VALID_UID_PREFIX.match(prefix):
+    if not RE_VALID_UID_PREFIX.fullmatch(prefix):
         raise ValueError(
             f"The 'prefix' {prefix!r} is not valid for use with a UID: it must be "
             "dot-separated numbers without leading zeros ending in '.', see PS3.5 "

@@ -13,6 +13,8 @@ import datafiles
 import pydicom
 import pydicom.datadict as pdd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydicom._dicom_dict import DicomDictionary as PydicomDictionary
 from pydicom._dicom_dict import RepeatersDictionary as PydicomRepeaters
 
@@ -461,6 +463,43 @@ def test_repeater_keywords() -> None:
         assert repeater_has_keyword(entry[4]) is pdd.repeater_has_keyword(entry[4]) is True
     assert repeater_has_keyword("PatientName") is False
     assert repeater_has_keyword("") is False
+
+
+INTERESTING_GROUPS = st.sampled_from(
+    [0x0000, 0x0002, 0x0008, 0x0010, 0x0018, 0x0020, 0x0028, 0x0040, 0x1000, 0x1010, 0x3004,
+     0x7FE0, 0xFFFE]
+) | st.integers(0x4F00, 0x52FF) | st.integers(0x5F00, 0x62FF) | st.integers(0x7F00, 0x7FFF)
+SPARSE_ELEMENTS = st.integers(0, 0xFFFF) | st.integers(0, 0x0200) | st.integers(0x3000, 0x3200)
+RANDOM_TAGS = st.integers(0, 0xFFFFFFFF) | st.builds(lambda g, e: g << 16 | e, INTERESTING_GROUPS,
+                                                     SPARSE_ELEMENTS)
+
+
+def outside_the_standard_masks(tag: int) -> bool:
+    group, element = tag >> 16, tag & 0xFFFF
+    if group >> 8 in (0x50, 0x60):
+        return group & 0xFF > 0x1E
+    return element == 0 and group in (0x1000, 0x1010)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(RANDOM_TAGS)
+def test_random_tags_agree_with_pydicom(tag: int) -> None:
+    def entry(lookup):
+        try:
+            return lookup(tag)
+        except KeyError:
+            return None
+
+    ours, theirs = entry(get_entry), entry(pdd.get_entry)
+    assert dictionary_VR_or_none(tag) == (ours[0] or None if ours else None)
+    if theirs is None:
+        assert ours is None or (tag in DicomDictionary and tag not in PydicomDictionary)
+    elif ours is None:
+        assert outside_the_standard_masks(tag), hex(tag)
+    else:
+        for index, field in enumerate(FIELDS):
+            if tag not in EXPECTED_DIFFERENCES[field]:
+                assert ours[index] == theirs[index], (hex(tag), field)
 
 
 # --- run-time additions ---------------------------------------------------------------

@@ -11,6 +11,8 @@ import numpy as np
 import pydicom
 import pydicom.tag as ptag
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dicomcore.tag import (
     TAG_CHARSET,
@@ -146,6 +148,35 @@ def test_tag_passes_base_tags_through_and_is_cheap_for_ints() -> None:
     assert Tag(tag) is tag
     assert type(Tag(0x00100010)) is BaseTag
     assert TupleTag((0x0010, 0x0020)) == 0x00100020 and type(TupleTag((1, 2))) is BaseTag
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.integers(-(2**33), 2**33), st.booleans())
+def test_random_ints_and_hex_strings_match_pydicom(value: int, as_text: bool) -> None:
+    args = (f"{value:x}",) if as_text else (value,)
+    expected = pydicom_outcome(args)
+    if isinstance(expected, type):
+        with pytest.raises(expected):
+            Tag(*args)
+    else:
+        tag = Tag(*args)
+        assert tag == expected and str(tag) == str(expected)
+        assert tag.private_creator == expected.private_creator
+        assert (tag.is_private, tag.is_private_creator) == (expected.is_private,
+                                                            expected.is_private_creator)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(-5, 0x10005), st.integers(-5, 0x10005))
+def test_random_pairs_match_pydicom(group: int, element: int) -> None:
+    expected = pydicom_outcome((group, element))
+    if isinstance(expected, type):
+        with pytest.raises(expected):
+            Tag(group, element)
+        with pytest.raises(expected):
+            Tag((group, element))
+    else:
+        assert Tag(group, element) == Tag((group, element)) == int(expected)
 
 
 PROPERTY_TAGS = [0x00000000, 0x00100010, 0x00090010, 0x000900FF, 0x00090100, 0x0009000F,

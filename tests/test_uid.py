@@ -13,6 +13,8 @@ import datafiles
 import pydicom
 import pydicom.uid as puid
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydicom._uid_dict import UID_dictionary as PydicomUIDs
 
 from dicomcore import config, uid
@@ -225,6 +227,19 @@ def test_is_valid_matches_pydicom(value: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert UID(value).is_valid is puid.UID(value).is_valid
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789.", max_size=70) | st.text(max_size=10))
+def test_random_strings_validity_matches_pydicom(value: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = puid.UID(value)
+        ours = UID(value)
+    if ours == str(theirs):  # both stripped the same way
+        assert ours.is_valid is theirs.is_valid
+    assert ours.is_valid is bool(len(ours) <= 64 and re.fullmatch(
+        r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*", ours, flags=re.ASCII))
 
 
 def test_validation_modes() -> None:
