@@ -196,6 +196,21 @@ cdef charls_jpegls_errc _read_header(charls_jpegls_decoder* decoder, const void*
         decoder, &header.color_transformation)
 
 
+cdef size_t _length_through_last_eoi(const uint8_t* data, size_t size) noexcept nogil:
+    """Length of ``data`` up to and including its last EOI marker (FF D9); 0 if none.
+
+    Scan data cannot contain FF D9 (a coded FF is always followed by a byte below
+    0x80, ISO/IEC 14495-1 A.1), so the last one ends the image and anything after it
+    is padding. Valid streams end within a byte or two of it, so this is quick.
+    """
+    cdef size_t end = size
+    while end >= 2:
+        if data[end - 1] == 0xD9 and data[end - 2] == 0xFF:
+            return end
+        end -= 1
+    return 0
+
+
 cdef inline void _get_source(object src, Py_buffer* view) except *:
     try:
         PyObject_GetBuffer(src, view, PyBUF_SIMPLE)
@@ -318,7 +333,7 @@ def decode(
     cdef charls_jpegls_errc err = CHARLS_JPEGLS_ERRC_SUCCESS
     cdef charls_jpegls_decoder* decoder
     cdef bint out_of_memory = False
-    cdef size_t out_bytes
+    cdef size_t out_bytes, stream_length = 0
     cdef char* destination
 
     _get_source(src, &view)
@@ -328,9 +343,22 @@ def decode(
         raise MemoryError("CharLS could not create a JPEG-LS decoder")
     try:
         with nogil:
-            err = _read_header(decoder, view.buf, <size_t>view.len, &header)
+            stream_length = _length_through_last_eoi(<const uint8_t*>view.buf, <size_t>view.len)
+            err = _read_header(
+                decoder, view.buf, stream_length if stream_length else <size_t>view.len, &header
+            )
         if err:
             raise _charls_error(err, "reading the JPEG-LS header")
+        if not stream_length:
+            # CharLS 2.4 can spin for seconds on scan data that simply stops (its bit
+            # reader keeps "reading" past the end), so a stream without its EOI is
+            # refused before the scan is decoded. Streams that end with a marker
+            # fail fast, and CharLS needs the EOI anyway.
+            raise JPEGLSError(
+                f"JPEG-LS stream truncated: its {view.len} bytes hold no EOI marker "
+                "(FF D9) after the scan data",
+                CHARLS_JPEGLS_ERRC_SOURCE_BUFFER_TOO_SMALL,
+            )
 
         stream_itemsize = 1 if header.bits_per_sample <= 8 else 2
         if itemsize == 0:
