@@ -71,6 +71,9 @@ _KNOWN_VRS = (
 _AMBIGUOUS_VRS = frozenset({"OB or OW", "US or OW", "US or SS or OW", "US or SS"})
 _PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_BINARY_NUMBER_VRS = frozenset({"FD", "FL", "SL", "SS", "SV", "UL", "US", "UV", "US or SS"})
+#: Stands for "no value": the element gets the value the reader gives an empty element.
+_EMPTY: Any = object()
 
 
 # ---------------------------------------------------------------------------
@@ -416,7 +419,7 @@ def element_from_json(
         )
 
     if value_key is None:
-        elem_value = _empty_value(vr)
+        elem_value = _EMPTY
     elif value_key == "Value":
         elem_value = _values_from_json(int_tag, vr, value, dataset_class, bulk_data_uri_handler)
     elif value_key == "InlineBinary":
@@ -431,7 +434,7 @@ def element_from_json(
                 f"from {uri!r}; the element is left empty",
                 stacklevel=3,
             )
-            elem_value = _empty_value(vr)
+            elem_value = _EMPTY
         else:
             handler = _three_argument_handler(bulk_data_uri_handler)
             elem_value = handler(tag, vr, uri)
@@ -444,11 +447,23 @@ def element_from_json(
         )
 
     try:
-        return cls(tag=int_tag, VR=vr, value=elem_value)
+        return _make_element(cls, int_tag, vr, elem_value)
     except Exception as exc:
         raise ValueError(
             f"Data element {where} could not be loaded from JSON: {elem_value!r} ({exc})"
         ) from exc
+
+
+def _make_element(cls: type[DataElement], tag: BaseTag, vr: str, value: Any) -> DataElement:
+    """The element, its value of the exact type the file reader would give it."""
+    if vr == "SQ":
+        return cls(tag=tag, VR=vr, value=[] if value is _EMPTY or value is None else value)
+    if value is _EMPTY or value is None:
+        return cls(tag=tag, VR=vr, value=_reader_empty_value(vr), already_converted=True)
+    if vr in _BINARY_NUMBER_VRS and isinstance(value, list):
+        # The reader gives binary numbers as a plain list, as pydicom's does.
+        return cls(tag=tag, VR=vr, value=value, already_converted=True)
+    return cls(tag=tag, VR=vr, value=value)
 
 
 def _parse_tag_key(key: Any, where: str) -> BaseTag:
@@ -463,8 +478,11 @@ def _parse_tag_key(key: Any, where: str) -> BaseTag:
     return BaseTag(int(key, 16))
 
 
-def _empty_value(vr: str) -> Any:
-    from dicomcore.dataelem import empty_value_for_VR
+def _reader_empty_value(vr: str) -> Any:
+    """The value the file reader gives an element of ``vr`` with no value (PS3.18 F.2.5)."""
+    if vr in _BINARY_VRS:
+        return b""
+    from dicomcore.values import empty_value_for_VR
 
     return empty_value_for_VR(vr)
 
@@ -482,8 +500,8 @@ def _values_from_json(
             f"'Value' of data element {tag} must be a list (a JSON array), not "
             f"{type(value).__name__} (PS3.18 F.2.4)"
         )
-    if not value:
-        return _empty_value(vr)
+    if not value or (len(value) == 1 and value[0] is None and vr != "SQ"):
+        return _EMPTY
     if vr == "SQ":
         return [
             _sequence_item(tag, number, item, dataset_class, handler)
