@@ -72,6 +72,11 @@ _AMBIGUOUS_VRS = frozenset({"OB or OW", "US or OW", "US or SS or OW", "US or SS"
 _PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _BINARY_NUMBER_VRS = frozenset({"FD", "FL", "SL", "SS", "SV", "UL", "US", "UV", "US or SS"})
+# Parsed attribute keys: the same few thousand tags recur in every dataset.
+_TAG_KEYS: dict[str, BaseTag] = {}
+_TAG_KEY_CACHE_SIZE = 1 << 16
+# Text VRs whose single value the element constructor keeps exactly as given.
+_PLAIN_TEXT_VRS = frozenset({"AE", "AS", "CS", "LO", "LT", "SH", "ST", "UC", "UR", "UT"})
 #: Stands for "no value": the element gets the value the reader gives an empty element.
 _EMPTY: Any = object()
 
@@ -126,11 +131,13 @@ def dataset_to_json_dict(
     settings.reading_validation_mode = config.RAISE
     try:
         encoded: dict[str, Any] = {}
-        for tag in ds.keys():
+        for tag, elem in _elements(ds):
             key = f"{tag:08X}"
             try:
+                if elem is None:
+                    elem = ds[tag]
                 encoded[key] = element_to_json_dict(
-                    ds[tag], bulk_data_element_handler, bulk_data_threshold
+                    elem, bulk_data_element_handler, bulk_data_threshold
                 )
             except Exception as exc:
                 config.logger.warning(f"Error while processing tag {key}: {exc}")
@@ -145,10 +152,27 @@ def _dataset_to_dict(
     handler: Callable[[DataElement], str] | None,
 ) -> dict[str, Any]:
     encoded: dict[str, Any] = {}
-    for tag in ds.keys():
-        with tag_in_exception(tag):
-            encoded[f"{tag:08X}"] = element_to_json_dict(ds[tag], handler, bulk_data_threshold)
+    for tag, elem in _elements(ds):
+        try:
+            if elem is None:
+                elem = ds[tag]
+            encoded[f"{tag:08X}"] = element_to_json_dict(elem, handler, bulk_data_threshold)
+        except Exception:
+            # Re-raised inside the context manager only on failure, to name the
+            # tag without paying for a context manager per element.
+            with tag_in_exception(tag):
+                raise
     return encoded
+
+
+def _elements(ds: Dataset) -> list[tuple[BaseTag, DataElement | None]]:
+    """``(tag, element)`` in tag order; None where only ``ds[tag]`` gives the element.
+
+    A RawDataElement a user stored needs the dataset to be converted.
+    """
+    from dicomcore.dataelem import DataElement
+
+    return [(tag, elem if isinstance(elem, DataElement) else None) for tag, elem in ds.items()]
 
 
 def element_to_json_dict(
@@ -189,20 +213,20 @@ def element_to_json_dict(
     """
     vr = elem.VR
     encoded: dict[str, Any] = {"vr": vr}
-    if vr in _BINARY_VRS:
-        if not elem.is_empty:
-            _encode_binary(elem, encoded, bulk_data_element_handler, bulk_data_threshold)
-        return encoded
+    value = elem.value
     if vr == "SQ":
         encoded["Value"] = [
             _dataset_to_dict(item, bulk_data_threshold, bulk_data_element_handler)
-            for item in elem.value
+            for item in value
         ]
         return encoded
-    if elem.is_empty:
+    if _is_empty(value):
+        return encoded
+    if vr in _BINARY_VRS:
+        _encode_binary(elem, encoded, bulk_data_element_handler, bulk_data_threshold)
         return encoded
 
-    values = _value_list(elem.value)
+    values = _value_list(value)
     if vr in _TEXT_VRS:
         encoded["Value"] = [v if v is None or isinstance(v, str) else str(v) for v in values]
     elif vr in _FLOAT_VRS:
@@ -238,6 +262,16 @@ def _encode_binary(
     else:
         # No padding to even length: JSON is exempt (DICOM CP 1920).
         encoded["InlineBinary"] = base64.b64encode(data).decode("ascii")
+
+
+def _is_empty(value: Any) -> bool:
+    """Whether a value has VM 0 (PS3.18 F.2.5: no "Value" member then)."""
+    if value is None:
+        return True
+    try:
+        return len(value) == 0
+    except TypeError:  # a number, or a 0-d array
+        return False
 
 
 def _value_list(value: Any) -> Any:
@@ -338,8 +372,14 @@ def _dataset_from_mapping(
             f"not {type(mapping).__name__} (PS3.18 F.2.2)"
         )
     from dicomcore.dataelem import DataElement
+    from dicomcore.dataset import Dataset
 
     ds = dataset_class()
+    # A plain new Dataset has nothing that Dataset.add() must keep in step
+    # (no index, no cached character set or pixels), so elements go straight
+    # into its dict; subclasses (FileMetaDataset checks the group) use add().
+    direct = ds._dict if type(ds) is Dataset else None
+    creators: dict[int, str] = {}
     for key, attribute in mapping.items():
         tag = _parse_tag_key(key, where)
         if not isinstance(attribute, dict):
@@ -357,11 +397,29 @@ def _dataset_from_mapping(
             )
         value_key = present[0] if present else None
         value = attribute[value_key] if value_key else None
-        elem = element_from_json(
-            DataElement, dataset_class, key, attribute["vr"], value, value_key, handler
+        elem = _element_from_parts(
+            DataElement, dataset_class, tag, key, attribute["vr"], value, value_key, handler
         )
-        ds.add(elem)
+        if direct is None:
+            ds.add(elem)
+            continue
+        if tag >> 16 & 1:
+            _link_private_creator(elem, tag, creators)
+        direct[tag] = elem
     return ds
+
+
+def _link_private_creator(elem: DataElement, tag: int, creators: dict[int, str]) -> None:
+    """Record private creators and give block elements theirs (PS3.5 section 7.8.1)."""
+    element = tag & 0xFFFF
+    if 0x0010 <= element <= 0x00FF:
+        value = elem.value
+        if isinstance(value, str):
+            creators[tag] = value
+    elif element >= 0x1000:
+        creator = creators.get((tag & 0xFFFF0000) | (element >> 8))
+        if creator is not None:
+            elem.private_creator = creator
 
 
 def element_from_json(
@@ -412,6 +470,21 @@ def element_from_json(
         For malformed input, with the tag in the message.
     """
     int_tag = _parse_tag_key(tag, "the DICOM JSON")
+    return _element_from_parts(
+        cls, dataset_class, int_tag, tag, vr, value, value_key, bulk_data_uri_handler
+    )
+
+
+def _element_from_parts(
+    cls: type[DataElement],
+    dataset_class: type[Dataset],
+    int_tag: BaseTag,
+    tag: str,
+    vr: str,
+    value: Any,
+    value_key: str | None,
+    bulk_data_uri_handler: BulkDataURIHandler | None,
+) -> DataElement:
     where = str(int_tag)
     if not isinstance(vr, str) or vr not in _KNOWN_VRS:
         raise ValueError(
@@ -460,14 +533,21 @@ def _make_element(cls: type[DataElement], tag: BaseTag, vr: str, value: Any) -> 
         return cls(tag=tag, VR=vr, value=[] if value is _EMPTY or value is None else value)
     if value is _EMPTY or value is None:
         return cls(tag=tag, VR=vr, value=_reader_empty_value(vr), already_converted=True)
-    if vr in _BINARY_NUMBER_VRS and isinstance(value, list):
+    if vr in _BINARY_NUMBER_VRS and (isinstance(value, list) or type(value) in (int, float)):
         # The reader gives binary numbers as a plain list, as pydicom's does.
+        return cls(tag=tag, VR=vr, value=value, already_converted=True)
+    if type(value) is str and vr in _PLAIN_TEXT_VRS and "\\" not in value:
+        # Already the exact value the constructor would make; skipping its
+        # conversion matters when parsing large DICOMweb metadata responses.
         return cls(tag=tag, VR=vr, value=value, already_converted=True)
     return cls(tag=tag, VR=vr, value=value)
 
 
 def _parse_tag_key(key: Any, where: str) -> BaseTag:
     """The tag of an attribute key, which must be eight hex digits (PS3.18 F.2.1.1)."""
+    tag = _TAG_KEYS.get(key) if type(key) is str else None
+    if tag is not None:
+        return tag
     if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= 0xFFFFFFFF:
         return BaseTag(key)
     if not isinstance(key, str) or len(key) != 8 or not _HEX_DIGITS.issuperset(key):
@@ -475,7 +555,10 @@ def _parse_tag_key(key: Any, where: str) -> BaseTag:
             f"Invalid attribute key {key!r} in {where}: a DICOM JSON tag key is eight "
             "hexadecimal digits 'GGGGEEEE' (PS3.18 F.2.1.1)"
         )
-    return BaseTag(int(key, 16))
+    tag = BaseTag(int(key, 16))
+    if len(_TAG_KEYS) < _TAG_KEY_CACHE_SIZE:
+        _TAG_KEYS[key] = tag
+    return tag
 
 
 def _reader_empty_value(vr: str) -> Any:
