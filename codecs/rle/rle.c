@@ -383,25 +383,29 @@ static int parse_header(const uint8_t *src, size_t src_length, unsigned segments
     listed = declared > RLE_MAX_SEGMENTS ? RLE_MAX_SEGMENTS : (unsigned)declared;
 
     for (i = 0; i < listed; i++) {
-        uint32_t offset = read_le32(src + 4 + 4 * i);
+        /* Problems are located at the header field that holds the offset. */
+        unsigned field = 4 + 4 * i;
+        uint32_t offset = read_le32(src + field);
         offsets[i] = offset;
         valid[i] = 0;
         if (offset < RLE_HEADER_LENGTH) {
-            report_problem(report, RLE_OFFSET_IN_HEADER, (int)i + 1, 4 + 4 * i,
-                           "segment %u of %lu starts at offset %lu, inside the %d-byte RLE "
-                           "header",
-                           i + 1, (unsigned long)declared, (unsigned long)offset,
+            report_problem(report, RLE_OFFSET_IN_HEADER, (int)i + 1, field,
+                           "segment %u of %lu starts at offset %lu (RLE header field at "
+                           "offset %u), inside the %d-byte header",
+                           i + 1, (unsigned long)declared, (unsigned long)offset, field,
                            RLE_HEADER_LENGTH);
         } else if (offset >= src_length) {
-            report_problem(report, RLE_OFFSET_PAST_END, (int)i + 1, 4 + 4 * i,
-                           "segment %u of %lu starts at offset %lu, past the end of the "
-                           "%zu bytes of frame data",
-                           i + 1, (unsigned long)declared, (unsigned long)offset, src_length);
+            report_problem(report, RLE_OFFSET_PAST_END, (int)i + 1, field,
+                           "segment %u of %lu starts at offset %lu (RLE header field at "
+                           "offset %u), past the end of the %zu bytes of frame data",
+                           i + 1, (unsigned long)declared, (unsigned long)offset, field,
+                           src_length);
         } else if (offset <= previous) {
-            report_problem(report, RLE_OFFSET_ORDER, (int)i + 1, 4 + 4 * i,
+            report_problem(report, RLE_OFFSET_ORDER, (int)i + 1, field,
                            "segment offsets out of order: segment %u of %lu starts at offset "
-                           "%lu, not after the previous segment's offset %lu",
-                           i + 1, (unsigned long)declared, (unsigned long)offset,
+                           "%lu (RLE header field at offset %u), not after the previous "
+                           "segment's offset %lu",
+                           i + 1, (unsigned long)declared, (unsigned long)offset, field,
                            (unsigned long)previous);
         } else {
             valid[i] = 1;

@@ -13,26 +13,18 @@ from cpython.buffer cimport (
     PyBuffer_Release,
     PyObject_GetBuffer,
 )
-from cpython.ref cimport PyObject, Py_XDECREF
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport uint8_t
 
 cimport numpy as cnp
 
 import sys
+import threading
 
 from dicomcore.codecs._rle cimport *
 
 cnp.import_array()
-
-
-cdef extern from "Python.h":
-    # Raw-pointer forms so the encoded frame can be written in place and then
-    # shrunk with _PyBytes_Resize, which needs the only reference to the object.
-    PyObject* PyBytes_FromStringAndSize_raw "PyBytes_FromStringAndSize" (
-        const char* v, Py_ssize_t size) except NULL
-    char* PyBytes_AS_STRING_raw "PyBytes_AS_STRING" (PyObject* string) nogil
-    int _PyBytes_Resize(PyObject** string, Py_ssize_t newsize) except -1
 
 
 REASONS = {
@@ -153,9 +145,8 @@ def encode_array(cnp.ndarray arr, unsigned samples_per_pixel):
     cdef size_t bound, length = 0
     cdef int status
     cdef const uint8_t *data
-    cdef PyObject *result
+    cdef bytearray scratch
     cdef uint8_t *buf
-    cdef object encoded
 
     if arr.ndim not in (2, 3):
         raise ValueError(f"expected a 2-D or 3-D array, got {arr.ndim} dimensions")
@@ -185,21 +176,34 @@ def encode_array(cnp.ndarray arr, unsigned samples_per_pixel):
         )
 
     data = <const uint8_t*>cnp.PyArray_DATA(arr)
-    result = PyBytes_FromStringAndSize_raw(NULL, <Py_ssize_t>bound)
-    buf = <uint8_t*>PyBytes_AS_STRING_raw(result)
+    scratch = _encode_scratch(bound)
+    buf = <uint8_t*><char*>scratch
     with nogil:
         status = rle_encode_frame(
             data, row_stride, column_stride, sample_stride, big_endian, &image,
             buf, bound, &length, &report,
         )
     if status != RLE_OK:
-        Py_XDECREF(result)
         raise _report_error(&report)
-    # On failure _PyBytes_Resize frees the object and raises MemoryError.
-    _PyBytes_Resize(&result, <Py_ssize_t>length)
-    encoded = <object>result
-    Py_XDECREF(result)
-    return encoded
+    return PyBytes_FromStringAndSize(<char*>buf, <Py_ssize_t>length)
+
+
+_thread_state = threading.local()
+
+
+cdef bytearray _encode_scratch(size_t size):
+    """This thread's encoding buffer, grown to at least ``size`` bytes.
+
+    Encoding into a buffer that lives as long as the thread, then copying the (smaller)
+    result out, costs one memcpy per frame; allocating a worst-case-sized result per
+    frame and shrinking it instead makes the allocator hand memory back to the OS and
+    fault it in again for every frame, which is slower and serialises threads.
+    """
+    cdef bytearray scratch = getattr(_thread_state, "scratch", None)
+    if scratch is None or <size_t>len(scratch) < size:
+        scratch = bytearray(<Py_ssize_t>size)
+        _thread_state.scratch = scratch
+    return scratch
 
 
 def encode_row(src):
