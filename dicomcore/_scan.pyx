@@ -550,13 +550,16 @@ def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_e
 
 
 def scan_items(buffer, Py_ssize_t start, Py_ssize_t end, *, bint little_endian=True,
-               bint implicit_vr=False):
+               bint implicit_vr=False, bint tolerant=False):
     """The items of a sequence value in ``buffer[start:end]`` (PS3.5 section 7.5).
 
     ``end`` is the end of the value: for an undefined-length sequence, the
     offset of its sequence delimiter. Returns a list of
-    ``(header_offset, value_offset, value_end, undefined_length)``; for an
-    undefined-length item ``value_end`` is the offset of its item delimiter.
+    ``(header_offset, value_offset, value_end, undefined_length, truncated)``;
+    for an undefined-length item ``value_end`` is the offset of its item
+    delimiter. With ``tolerant`` (the data was cut short inside this
+    sequence), an item that runs past ``end`` is kept up to ``end`` and flagged
+    truncated instead of raising.
     """
     cdef const uint8_t[::1] view = memoryview(buffer).cast("B")
     cdef Py_ssize_t size = view.shape[0]
@@ -578,6 +581,8 @@ def scan_items(buffer, Py_ssize_t start, Py_ssize_t end, *, bint little_endian=T
     c.implicit = implicit_vr
     while pos < end:
         if end - pos < 8:
+            if tolerant:
+                break
             err.code = ERR_HEADER_PAST_END
             err.offset = pos
             raise_scan_error(err)
@@ -595,16 +600,22 @@ def scan_items(buffer, Py_ssize_t start, Py_ssize_t end, *, bint little_endian=T
             with nogil:
                 status = skip_undefined_item(&c, item_start, end, 1, &after, &err)
             if status != OK:
+                if tolerant and status == ERR_NO_DELIMITER:
+                    items.append((pos, item_start, end, True, True))
+                    break
                 raise_scan_error(err)
             # The item delimiter is the 8 bytes before ``after``.
-            items.append((pos, item_start, after - 8, True))
+            items.append((pos, item_start, after - 8, True, False))
             pos = after
         else:
             if <Py_ssize_t>length > end - item_start:
+                if tolerant:
+                    items.append((pos, item_start, end, False, True))
+                    break
                 err.code = ERR_ITEM_PAST_END
                 err.tag = ITEM_TAG
                 err.offset = pos
                 raise_scan_error(err)
-            items.append((pos, item_start, item_start + length, False))
+            items.append((pos, item_start, item_start + length, False, False))
             pos = item_start + length
     return items

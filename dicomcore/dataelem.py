@@ -195,7 +195,7 @@ class DataElement:
             return read_sequence(raw, self._encodings)
         from dicomcore.values import convert_value
 
-        if self.VR in BYTES_VR or self.VR == "UN":
+        if raw and (self.VR in BYTES_VR or self.VR == "UN"):
             return bytes(raw)
         return convert_value(self.VR, raw, self._raw_little_endian, self._encodings)
 

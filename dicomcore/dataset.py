@@ -126,7 +126,7 @@ class Dataset:
             source = args[0]
             if isinstance(source, Dataset):
                 for elem in source.elements():
-                    self._dict[elem.tag] = elem
+                    self._dict[int(elem.tag)] = elem
             else:
                 for tag, elem in dict(source).items():
                     self[tag] = elem
@@ -170,7 +170,7 @@ class Dataset:
         if gone is not None and tag in gone:
             return None
         elem = self._element_from_index(position)
-        self._dict[elem.tag] = elem
+        self._dict[tag] = elem
         if gone is None:
             gone = set()
             object.__setattr__(self, "_index_gone", gone)
@@ -244,8 +244,7 @@ class Dataset:
         gone = self._index_gone or ()
         for position, tag in enumerate(index.tags()):
             if tag not in gone:
-                elem = self._element_from_index(position)
-                self._dict[elem.tag] = elem
+                self._dict[tag] = self._element_from_index(position)
         object.__setattr__(self, "_index", None)
         object.__setattr__(self, "_index_gone", None)
 
@@ -277,12 +276,12 @@ class Dataset:
     # -- mapping protocol -----------------------------------------------------
 
     def __getitem__(self, key: Any) -> Any:
-        if type(key) is int or type(key) is BaseTag:
+        if type(key) is int:
             tag = key
         elif isinstance(key, slice):
             return self._dataset_slice(key)
         else:
-            tag = Tag(key)
+            tag = int(Tag(key))
         elem = self._lookup(tag)
         if elem is None:
             raise KeyError(Tag(tag))
@@ -313,14 +312,14 @@ class Dataset:
             )
         if vr in _AMBIGUOUS_VRS:
             self._correct_ambiguous(elem)
-        self._dict[elem.tag] = elem
+        self._dict[int(elem.tag)] = elem
         return elem
 
     def get_item(self, key: Any, *, keep_deferred: bool = False) -> DataElement | RawDataElement | None:
         """The element for ``key`` without converting its value (a RawDataElement if unread)."""
         if isinstance(key, slice):
             return self._dataset_slice(key)
-        tag = Tag(key)
+        tag = int(Tag(key))
         elem = self._dict.get(tag)
         if elem is not None:
             if isinstance(elem, DataElement) and not elem.is_decoded and not isinstance(elem._raw, SequenceSource):
@@ -360,6 +359,7 @@ class Dataset:
         elem_tag = elem.tag if isinstance(elem.tag, BaseTag) else Tag(elem.tag)
         if tag != elem_tag:
             raise ValueError(f"The key '{tag}' doesn't match the 'DataElement' tag '{elem_tag}'")
+        tag = int(tag)
         self._forget_index_entry(tag)
         if elem_tag.is_private and isinstance(elem, DataElement):
             block = elem_tag.element >> 8
@@ -368,8 +368,8 @@ class Dataset:
                 creator = self._lookup(creator_tag)
                 if creator is not None and not isinstance(creator, RawDataElement):
                     elem.private_creator = creator.value
-        self._dict[elem_tag] = elem
-        self._element_changed(elem_tag)
+        self._dict[tag] = elem
+        self._element_changed(tag)
 
     def _forget_index_entry(self, tag: int) -> None:
         """Make sure a stale copy of ``tag`` in the index can never come back."""
@@ -393,16 +393,16 @@ class Dataset:
             for tag in self._slice_tags(key):
                 del self[tag]
             return
-        tag = Tag(key)
+        tag = int(Tag(key))
         found = self._lookup(tag)
         if found is None:
-            raise KeyError(tag)
+            raise KeyError(Tag(tag))
         del self._dict[tag]
         self._element_changed(tag)
 
     def __contains__(self, name: Any) -> bool:
         try:
-            tag = name if type(name) is int or type(name) is BaseTag else Tag(name)
+            tag = name if type(name) is int else int(Tag(name))
         except (ValueError, OverflowError, TypeError):
             return False
         if tag in self._dict:
@@ -430,7 +430,7 @@ class Dataset:
     def keys(self) -> list[BaseTag]:  # type: ignore[override]
         """The tags of the elements (a set-like view in pydicom; a list here, in tag order)."""
         self._realize()
-        return sorted(self._dict)
+        return [BaseTag(tag) for tag in sorted(self._dict)]
 
     def values(self) -> list[DataElement | RawDataElement]:
         """The elements, in tag order, without converting their values."""
@@ -440,7 +440,7 @@ class Dataset:
     def items(self) -> list[tuple[BaseTag, DataElement | RawDataElement]]:
         """``(tag, element)`` pairs in tag order."""
         self._realize()
-        return [(tag, self._dict[tag]) for tag in sorted(self._dict)]
+        return [(BaseTag(tag), self._dict[tag]) for tag in sorted(self._dict)]
 
     def elements(self) -> Iterator[DataElement | RawDataElement]:
         """Yield the top-level elements in tag order, without converting their values."""
@@ -463,7 +463,7 @@ class Dataset:
     def pop(self, key: Any, *args: Any) -> DataElement | RawDataElement:
         """Remove and return the element for ``key`` (a tag or keyword)."""
         try:
-            tag = Tag(key)
+            tag = int(Tag(key))
         except (ValueError, OverflowError, TypeError):
             if args:
                 return args[0]
@@ -472,7 +472,7 @@ class Dataset:
         if elem is None:
             if args:
                 return args[0]
-            raise KeyError(tag)
+            raise KeyError(Tag(tag))
         del self._dict[tag]
         self._element_changed(tag)
         return elem
@@ -483,7 +483,7 @@ class Dataset:
         if not self._dict:
             raise KeyError("popitem(): dataset is empty")
         tag = max(self._dict)
-        return tag, self.pop(tag)
+        return BaseTag(tag), self.pop(tag)
 
     def setdefault(self, key: Any, default: Any = None) -> DataElement:
         """The element for ``key``, first adding ``default`` for it if absent."""
@@ -739,7 +739,7 @@ class Dataset:
     def _dataset_slice(self, key: slice) -> Dataset:
         new = Dataset()
         for tag in self._slice_tags(key):
-            new._dict[tag] = self._dict[tag]
+            new._dict[int(tag)] = self._dict[tag]
         object.__setattr__(new, "_read_implicit", self._read_implicit)
         object.__setattr__(new, "_read_little", self._read_little)
         object.__setattr__(new, "_read_charset", self._read_charset)
@@ -1117,21 +1117,36 @@ class FileDataset(Dataset):
 
 
 def read_sequence(source: SequenceSource, encodings: list[str] | None) -> Sequence:
-    """Decode the items of a sequence read from a file (PS3.5 section 7.5)."""
-    from dicomcore._scan import scan_dataset, scan_items
+    """Decode the items of a sequence read from a file (PS3.5 section 7.5).
 
+    A sequence whose value reaches the end of the data may have been cut
+    short: its items are then read tolerantly, keeping what is there, with a
+    warning naming where the data ends.
+    """
+    from dicomcore._scan import scan_dataset, scan_items
+    from dicomcore.filereader import warn_about_truncation
+
+    at_end_of_data = source.end >= len(memoryview(source.buffer))
     items = []
-    for _, start, end, undefined in scan_items(
+    for header, start, end, undefined, truncated in scan_items(
         source.buffer, source.start, source.end,
         little_endian=source.little_endian, implicit_vr=source.implicit_vr,
+        tolerant=at_end_of_data,
     ):
         index = scan_dataset(
             source.buffer, start, end,
             little_endian=source.little_endian, implicit_vr=source.implicit_vr,
+            tolerant=at_end_of_data and end >= source.end,
         )
+        if truncated:
+            warnings.warn(
+                f"The data ends inside the item at offset {header}; the partial item is kept",
+                UserWarning,
+                stacklevel=4,
+            )
+        warn_about_truncation(index)
         item = Dataset._from_index(index, parent=source.parent, inherited_charset=encodings)
         object.__setattr__(item, "is_undefined_length_sequence_item", undefined)
-        item.__dict__["_item_offset"] = start
         items.append(item)
     return Sequence._from_items(items, source.end != source.start and _ends_with_delimiter(source))
 

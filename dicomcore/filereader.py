@@ -109,25 +109,54 @@ def _transfer_syntax(meta: FileMetaDataset) -> str | None:
     elem = meta._lookup(_TRANSFER_SYNTAX_UID)
     if elem is None:
         return None
-    value = elem.value
-    return str(value).strip(" \0") if value else None
+    raw = elem._raw if not elem.is_decoded else None
+    value = bytes(raw).decode("ascii", "replace") if raw is not None else str(elem.value or "")
+    return value.strip(" \0") or None
+
+
+_KNOWN_ENCODINGS: dict[str | None, tuple[bool, bool]] = {
+    None: (True, True),
+    _IMPLICIT_LITTLE: (True, True),
+    _EXPLICIT_BIG: (False, False),
+    "1.2.840.10008.1.2.1": (False, True),
+}
 
 
 def _encoding_for(transfer_syntax: str | None) -> tuple[bool, bool]:
     """``(implicit_vr, little_endian)`` for a transfer syntax (PS3.5 section 10)."""
-    if transfer_syntax is None or transfer_syntax == _IMPLICIT_LITTLE:
-        return True, True
-    if transfer_syntax == _EXPLICIT_BIG:
-        return False, False
+    known = _KNOWN_ENCODINGS.get(transfer_syntax)
+    if known is not None:
+        return known
+    encoding = (False, True)
     try:
         from dicomcore.uid import UID
 
         uid = UID(transfer_syntax)
         if uid.is_transfer_syntax:
-            return bool(uid.is_implicit_VR), bool(uid.is_little_endian)
+            encoding = (bool(uid.is_implicit_VR), bool(uid.is_little_endian))
     except (ValueError, AttributeError):
         pass
-    return False, True
+    return encoding
+
+
+_VR_NAMES = frozenset(
+    b"AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI "
+    b"UL UN UR US UT UV".split()
+)
+
+
+def _guess_encoding(buffer: Any, position: int) -> tuple[bool, bool]:
+    """The encoding of a dataset with no Transfer Syntax UID, from its first element.
+
+    A valid VR after the tag means explicit VR; a first group that only makes
+    sense byte-swapped (group 0x0008 read little endian is 0x0800) means big
+    endian, which is always explicit VR (PS3.5 Annex A.3).
+    """
+    head = bytes(memoryview(buffer)[position:position + 6])
+    if len(head) < 6 or head[4:6] not in _VR_NAMES:
+        return True, True
+    group = head[0] | head[1] << 8
+    return False, group < 1024
 
 
 def _inflate(buffer: Any, start: int) -> bytes:
@@ -146,7 +175,8 @@ def _inflate(buffer: Any, start: int) -> bytes:
     return data
 
 
-def _warn_about_truncation(index: ElementIndex) -> None:
+def warn_about_truncation(index: ElementIndex) -> None:
+    """Warn about each element that the data ends inside (the partial values are kept)."""
     for tag in index.truncated():
         position = index.find(tag)
         _, _, length, start, end, _, _, _ = index.record(position)
@@ -155,14 +185,14 @@ def _warn_about_truncation(index: ElementIndex) -> None:
             f"The data ends inside element ({tag >> 16:04X},{tag & 0xFFFF:04X}) at offset "
             f"{start}: its value has {end - start} of {expected}; the partial value is kept",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     if index.cut_header_offset >= 0:
         warnings.warn(
             f"The data ends inside an element header at offset {index.cut_header_offset}; "
             "that element is missing",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
@@ -221,15 +251,16 @@ def dcmread(
     preamble, position = read_preamble(buffer, force)
     file_meta, position = _read_file_meta(buffer, position)
     transfer_syntax = _transfer_syntax(file_meta)
-    implicit_vr, little_endian = _encoding_for(transfer_syntax)
+    if transfer_syntax is None:
+        implicit_vr, little_endian = _guess_encoding(buffer, position)
+    else:
+        implicit_vr, little_endian = _encoding_for(transfer_syntax)
     if transfer_syntax in _DEFLATED:
         buffer, position = _inflate(buffer, position), 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BytesWarning)
-        index = scan_dataset(
-            buffer, position, little_endian=little_endian, implicit_vr=implicit_vr,
-            tolerant=True, stop_at_pixels=stop_before_pixels,
-        )
+    index = scan_dataset(
+        buffer, position, little_endian=little_endian, implicit_vr=implicit_vr,
+        tolerant=True, stop_at_pixels=stop_before_pixels,
+    )
     if index.switched_vr and transfer_syntax is not None:
         found = "implicit" if index.implicit_vr else "explicit"
         expected = "explicit" if index.implicit_vr else "implicit"
@@ -238,7 +269,7 @@ def dcmread(
             UserWarning,
             stacklevel=2,
         )
-    _warn_about_truncation(index)
+    warn_about_truncation(index)
     dataset = Dataset._from_index(index)
     if specific_tags is not None:
         dataset = _only(dataset, specific_tags)
@@ -247,7 +278,7 @@ def dcmread(
         dataset,
         preamble=preamble,
         file_meta=file_meta,
-        is_implicit_VR=index.implicit_vr,
+        is_implicit_VR=implicit_vr,
         is_little_endian=little_endian,
     )
     object.__setattr__(result, "buffer", buffer)
@@ -257,15 +288,15 @@ def dcmread(
 
 
 def _only(dataset: Dataset, specific_tags: list[Any]) -> Dataset:
-    wanted = {Tag(t) for t in specific_tags}
-    wanted.add(BaseTag(_SPECIFIC_CHARACTER_SET))
+    wanted = {int(Tag(t)) for t in specific_tags}
+    wanted.add(_SPECIFIC_CHARACTER_SET)
     kept = Dataset()
     object.__setattr__(kept, "_read_implicit", dataset._read_implicit)
     object.__setattr__(kept, "_read_little", dataset._read_little)
     for tag in sorted(wanted):
         elem = dataset._lookup(tag)
         if elem is not None:
-            kept._dict[elem.tag] = elem
+            kept._dict[int(elem.tag)] = elem
     return kept
 
 

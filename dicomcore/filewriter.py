@@ -353,7 +353,7 @@ def encode_file_meta(file_meta: FileMetaDataset, enforce_standard: bool = True) 
     rest = Dataset()
     for tag in file_meta.keys():
         if tag != 0x00020000:
-            rest._dict[tag] = file_meta._dict[tag]
+            rest._dict[int(tag)] = file_meta._dict[tag]
     object.__setattr__(rest, "_charset", ["iso8859"])
     body = encode_dataset(rest, False, True)
     if 0x00020000 not in file_meta:
@@ -445,7 +445,7 @@ def encode_file(
     if original_meta is not None:
         original_meta._realize()
         for tag, elem in original_meta._dict.items():
-            file_meta._dict[tag] = copy.copy(elem)
+            file_meta._dict[int(tag)] = copy.copy(elem)
     ts_value = file_meta.get("TransferSyntaxUID", None)
     transfer_syntax = UID(ts_value) if ts_value else None
     implicit, little = _determine_encoding(
