@@ -276,7 +276,7 @@ def _convert_bytes(raw: bytes, little: bool, encodings: list[str]) -> bytes:
 
 
 def _number_converter(vr: str, code: str) -> Callable[[bytes, bool, list[str]], Any]:
-    size = struct.calcsize(code)
+    size = struct.calcsize("<" + code)
     little_format = struct.Struct("<" + code)
     big_format = struct.Struct(">" + code)
 
@@ -535,7 +535,7 @@ def _encode_bytes(value: Any, little: bool, encodings: list[str]) -> bytes:
 def _number_encoder(
     vr: str, code: str, kind: str, low: int, high: int
 ) -> Callable[[Any, bool, list[str]], bytes]:
-    size = struct.calcsize(code)
+    size = struct.calcsize("<" + code)
     numpy_kinds = "iub" if kind == "i" else "iubf"
 
     def check(item: Any, index: int) -> None:
