@@ -109,7 +109,9 @@ def dataset_to_json_dict(
     suppress_invalid_tags : bool
         If True, an element whose value cannot be decoded (read with
         validation set to raise, as pydicom's ``strict_reading``) or encoded
-        is logged and left out instead of raising.
+        is logged and left out instead of raising. Like pydicom's, this
+        switches the global reading validation mode for the duration of the
+        call, so it should not run alongside reads in other threads.
 
     Returns
     -------
@@ -563,8 +565,6 @@ def _parse_tag_key(key: Any, where: str) -> BaseTag:
 
 def _reader_empty_value(vr: str) -> Any:
     """The value the file reader gives an element of ``vr`` with no value (PS3.18 F.2.5)."""
-    if vr in _BINARY_VRS:
-        return b""
     from dicomcore.values import empty_value_for_VR
 
     return empty_value_for_VR(vr)
@@ -781,20 +781,14 @@ def _element_from_bytes(
     from dicomcore.dataelem import SequenceSource
 
     if vr == "UN":
-        if tag >> 16 & 1 or not config.replace_un_with_known_vr:
-            return cls(tag=tag, VR=vr, value=data)
-        from dicomcore.datadict import dictionary_VR_or_none
-
-        dict_vr = dictionary_VR_or_none(tag)
-        if dict_vr is None or dict_vr in _AMBIGUOUS_VRS:
-            # Unknown, or ambiguous and so needing the rest of the dataset to be
-            # resolved (PS3.5 Annex A): stays UN. The constructor would swap in
-            # the ambiguous dictionary VR, so build the element directly.
+        vr = _vr_for_un(tag)
+        if vr == "UN":
+            # Built directly: the constructor would swap in an ambiguous
+            # dictionary VR, which only the whole dataset can resolve.
             return cls._from_file(tag, "UN", data, True, None, None, False)
-        if dict_vr in _BINARY_VRS:
-            return cls(tag=tag, VR=dict_vr, value=data)
-        vr = dict_vr
-    elif vr in _BINARY_VRS:
+    if not data:
+        return _make_element(cls, tag, vr, _EMPTY)
+    if vr in _BINARY_VRS:
         return cls(tag=tag, VR=vr, value=data)
 
     encodings = [config.default_encoding]
@@ -811,6 +805,23 @@ def _element_from_bytes(
             f"a valid {vr} value ({exc})"
         ) from exc
     return elem
+
+
+def _vr_for_un(tag: BaseTag) -> str:
+    """The VR a UN element gets: its dictionary VR for a public tag, as the reader does.
+
+    Private tags (no private dictionary here), unknown tags and tags whose
+    dictionary VR is ambiguous (PS3.5 Annex A needs the rest of the dataset)
+    stay UN, as do all when ``config.replace_un_with_known_vr`` is off.
+    """
+    if tag >> 16 & 1 or not config.replace_un_with_known_vr:
+        return "UN"
+    from dicomcore.datadict import dictionary_VR_or_none
+
+    dict_vr = dictionary_VR_or_none(tag)
+    if dict_vr is None or dict_vr in _AMBIGUOUS_VRS:
+        return "UN"
+    return dict_vr
 
 
 def _three_argument_handler(
