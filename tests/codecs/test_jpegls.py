@@ -524,41 +524,60 @@ def test_many_threads_encode_and_decode_at_once(real_images):
     assert all(results)
 
 
-def test_codec_call_releases_the_gil(real_images):
-    """While one thread decodes, another keeps running Python code."""
-    _, mr = real_images["MR2_UNCI.dcm"]
-    noisy = np.random.default_rng(1).integers(0, 4096, size=(1536, 1536), dtype=np.uint16)
-    stream = jpegls.encode_frame(noisy, bits_stored=12)
-    repeats = 1
-    start = time.perf_counter()
-    jpegls.decode_frame(stream)
-    single = time.perf_counter() - start
-    # Make the decode long enough that a GIL held throughout would be obvious.
-    repeats = max(1, int(0.4 / max(single, 1e-3)))
-
+def _longest_stall_while(work) -> float:
+    """Run ``work`` in a thread; return the longest time this thread could not run."""
     done = threading.Event()
 
-    def decode_in_background():
-        for _ in range(repeats):
-            jpegls.decode_frame(stream)
+    def background():
+        work()
         done.set()
 
     previous_interval = sys.getswitchinterval()
     sys.setswitchinterval(0.001)
     try:
-        worker = threading.Thread(target=decode_in_background)
+        worker = threading.Thread(target=background)
         worker.start()
-        longest_gap = 0.0
+        longest = 0.0
         last = time.perf_counter()
         while not done.is_set():
             now = time.perf_counter()
-            longest_gap = max(longest_gap, now - last)
+            longest = max(longest, now - last)
             last = now
         worker.join()
     finally:
         sys.setswitchinterval(previous_interval)
-    # With the GIL held, this thread would stall for a whole decode call.
-    assert longest_gap < single * 0.6, (longest_gap, single)
+    return longest
+
+
+@pytest.mark.parametrize("direction", ["decode", "encode"])
+def test_codec_call_releases_the_gil(direction):
+    """While one thread runs the codec, another keeps running Python code."""
+    noisy = np.random.default_rng(1).integers(0, 4096, size=(1536, 1536), dtype=np.uint16)
+    stream = jpegls.encode_frame(noisy, bits_stored=12)
+    if direction == "decode":
+
+        def call():
+            return jpegls.decode_frame(stream)
+
+    else:
+
+        def call():
+            return jpegls.encode_frame(noisy, bits_stored=12)
+
+    durations = []
+    for _ in range(2):
+        start = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - start)
+    single = min(durations)
+    # With the GIL held this thread would stall for a whole codec call; a busy
+    # machine may delay it now and then, so the best of three attempts counts.
+    stalls = []
+    for _ in range(3):
+        stalls.append(_longest_stall_while(lambda: [call() for _ in range(2)]))
+        if stalls[-1] < single * 0.5:
+            break
+    assert min(stalls) < single * 0.5, (stalls, single)
 
 
 # ---------------------------------------------------------------------------
