@@ -191,8 +191,11 @@ def _write_sequence(
         and isinstance(raw, SequenceSource)
         and raw.implicit_vr == implicit
         and raw.little_endian == little
+        and raw.end < len(memoryview(raw.buffer))
     ):
-        # Never opened: copy the encoded items as they were.
+        # Never opened: copy the encoded items as they were. (A sequence that
+        # reaches the end of the data may have been cut short, so it is
+        # decoded and encoded again, which writes every item complete.)
         body = memoryview(raw.buffer)[raw.start:raw.end]
         _finish_sequence(out, elem, body, implicit, little)
         return

@@ -76,13 +76,19 @@ def normalise_dataset(ds: Any) -> dict[int, tuple[str, Any]]:
     return out
 
 
-def differences(ours: dicomcore.Dataset, theirs: pydicom.Dataset, where: str = "") -> list[str]:
+def differences(
+    ours: dicomcore.Dataset, theirs: pydicom.Dataset, where: str = "", compare_vr: bool = True
+) -> list[str]:
     """Every way ``ours`` differs from pydicom's ``theirs``; empty if they agree.
 
     The one allowed difference: a private element read in implicit VR, which
     pydicom types from its private dictionary (dicomcore ships none), is UN
-    here; its bytes must then equal the bytes pydicom read.
+    here; its bytes must then decode, under pydicom's VR, to pydicom's value.
+    ``compare_vr=False`` compares values only (for data written in another
+    encoding, where implicit VR turns OB pixel data into OW).
     """
+    from dicomcore.values import convert_value
+
     problems = []
     their_elements = _pydicom_elements(theirs)
     our_tags = [int(t) for t in ours.keys()]
@@ -99,11 +105,17 @@ def differences(ours: dicomcore.Dataset, theirs: pydicom.Dataset, where: str = "
         their_vr, their_value, their_private_raw = their_elements[tag]
         elem: DataElement = ours[tag]
         label = f"{where}({tag >> 16:04X},{tag & 0xFFFF:04X})"
-        if elem.VR == "UN" and their_vr != "UN" and their_private_raw is not None:
-            if bytes(elem.value) != bytes(their_private_raw):
-                problems.append(f"{label} private UN bytes differ")
-            continue
-        if elem.VR != their_vr:
+        if elem.VR == "UN" and their_vr != "UN" and tag >> 16 & 1:
+            if their_private_raw is not None:
+                if bytes(elem.value or b"") != bytes(their_private_raw):
+                    problems.append(f"{label} private UN bytes differ")
+                continue
+            if their_vr != "SQ":
+                decoded = convert_value(their_vr, elem.value or b"", True, ours._character_set)
+                if normalise(decoded) != their_value:
+                    problems.append(f"{label} private UN bytes do not decode to pydicom's value")
+                continue
+        if elem.VR != their_vr and (compare_vr or "SQ" in (elem.VR, their_vr)):
             problems.append(f"{label} VR {elem.VR} != pydicom {their_vr}")
             continue
         if elem.VR == "SQ":
@@ -112,7 +124,7 @@ def differences(ours: dicomcore.Dataset, theirs: pydicom.Dataset, where: str = "
                 problems.append(f"{label} {len(elem.value)} items != pydicom {len(their_items)}")
                 continue
             for i, (mine, other) in enumerate(zip(elem.value, their_items)):
-                problems.extend(differences(mine, other, f"{label}[{i}]"))
+                problems.extend(differences(mine, other, f"{label}[{i}]", compare_vr))
             continue
         our_value = normalise(elem.value)
         if our_value != their_value:
