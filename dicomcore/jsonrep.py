@@ -16,8 +16,12 @@ standard, kept on purpose for compatibility:
 Decoding is stricter than pydicom where pydicom would silently build an
 element that cannot be written: an attribute key that is not eight hex
 digits, an unknown VR, more than one of ``Value``/``InlineBinary``/
-``BulkDataURI``, a non-number for a numeric VR, or a non-string for a text VR
-raise an exception naming the tag.
+``BulkDataURI``, a non-number for a numeric VR (or a non-integral one for an
+integer VR, which pydicom truncates), or a non-string for a text VR raise an
+exception naming the tag. Where pydicom 3.0 fails on valid input, dicomcore
+does not: an empty name among several PN values encodes as
+``{"Alphabetic": ""}``, and a public tag sent as UN with a binary number VR in
+the dictionary decodes to numbers.
 """
 
 from __future__ import annotations
@@ -407,7 +411,7 @@ def _dataset_from_mapping(
             continue
         if tag >> 16 & 1:
             _link_private_creator(elem, tag, creators)
-        direct[tag] = elem
+        direct[int(tag)] = elem
     return ds
 
 
@@ -521,6 +525,9 @@ def _element_from_parts(
             f"{', '.join(JSON_VALUE_KEYS)} (PS3.18 F.2.2)"
         )
 
+    if elem_value is _EMPTY and vr == "UN":
+        # As an empty UN read from a file: the dictionary VR of a public tag.
+        return _element_from_bytes(cls, int_tag, vr, b"")
     try:
         return _make_element(cls, int_tag, vr, elem_value)
     except Exception as exc:

@@ -665,6 +665,9 @@ def test_un_of_a_public_tag_gets_its_dictionary_vr() -> None:
     # DataElement takes len() of the converted int).
     theirs = pydicom.Dataset.from_json({"00080020": source["00080020"]})
     assert theirs[0x00080020].VR == "DA" and theirs.StudyDate == "20240102"
+    # Empty, as an empty UN read from a file: the dictionary VR and its empty value.
+    empty = Dataset.from_json({"00100010": {"vr": "UN"}})[0x00100010]
+    assert empty.VR == "PN" and isinstance(empty.value, PersonName) and empty.is_empty
     # An ambiguous dictionary VR needs the whole dataset to resolve: kept as UN.
     assert ds[0x00280106].VR == "UN" and ds[0x00280106].value == b"\x01\x00"
 
@@ -680,6 +683,20 @@ def test_un_sequence_of_a_public_tag_is_read_as_implicit_little_endian() -> None
     assert ds[0x0040A043].VR == "SQ"
     assert ds.ConceptNameCodeSequence[0].CodeValue == "121206"
     assert ds.to_json_dict() == pydicom.Dataset.from_json(source).to_json_dict()
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "rtplan.dcm", "chrH32.dcm", "reportsi.dcm"])
+def test_from_json_dataset_writes_and_reads_back(name: str, tmp_path: Path) -> None:
+    # A dataset made from JSON is a normal dataset: dcmwrite accepts it and
+    # reading the file back gives the same JSON.
+    source = quietly(dicomcore.dcmread, datafiles.get(name))
+    encoded = quietly(source.to_json_dict)
+    ds = Dataset.from_json(encoded)
+    ds.file_meta = source.file_meta
+    out = tmp_path / "from_json.dcm"
+    quietly(ds.save_as, out, enforce_file_format=True)
+    again = quietly(dicomcore.dcmread, out)
+    assert json_differences(quietly(again.to_json_dict), encoded) == []
 
 
 def test_from_json_subclass_is_used_for_items() -> None:
