@@ -236,17 +236,16 @@ class DataElement:
         value = self.value
         if value is None:
             return 0
-        if isinstance(value, (str, bytes, bytearray, memoryview)) or self.VR == "SQ":
-            if self.VR == "SQ":
-                return 1
-            return 1 if value else 0
-        try:
-            length = len(value)
-        except TypeError:
+        if self.VR == "SQ":
             return 1
+        if isinstance(value, (str, bytes, bytearray, memoryview)) or type(value).__name__ == "PersonName":
+            return 1 if value else 0
         if hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0:
             return 1
-        return length
+        try:
+            return len(value)
+        except TypeError:
+            return 1
 
     @property
     def is_empty(self) -> bool:
