@@ -25,6 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define RLE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define RLE_ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -40,6 +44,9 @@
  * fifteen planes plus the output block stay in L1/L2, large enough that the
  * per-block overhead is negligible. */
 #define RLE_BLOCK 4096u
+
+/* Runs up to this long are moved with one fixed-size copy (see cursor_fill). */
+#define RLE_SLACK 32u
 
 static int host_is_little_endian(void)
 {
@@ -158,6 +165,38 @@ static size_t cursor_fill(segment_cursor *c, uint8_t *out, size_t want, const ui
         }
         c->pending -= take;
         done = take;
+    }
+    /* Fast path for the short runs that dominate real images: while RLE_SLACK
+     * bytes of output space and of segment data remain, runs of up to RLE_SLACK
+     * bytes are written with one fixed-size move. It may write past the run
+     * (the next runs overwrite those bytes; the block end is never passed) and
+     * read past it (never past the segment). */
+    while (want - done >= RLE_SLACK && (size_t)(end - p) > RLE_SLACK) {
+        unsigned opcode = *p;
+        if (opcode < 128) {
+            size_t run = (size_t)opcode + 1;
+            if (run <= RLE_SLACK) {
+                memcpy(out + done, p + 1, RLE_SLACK);
+            } else if (run <= want - done && run < (size_t)(end - p)) {
+                memcpy(out + done, p + 1, run);
+            } else {
+                break; /* cut by the block end or truncated: the careful loop */
+            }
+            done += run;
+            p += 1 + run;
+        } else if (opcode > 128) {
+            size_t run = 257 - (size_t)opcode;
+            if (run <= RLE_SLACK)
+                memset(out + done, p[1], RLE_SLACK);
+            else if (run <= want - done)
+                memset(out + done, p[1], run);
+            else
+                break;
+            done += run;
+            p += 2;
+        } else {
+            p++;
+        }
     }
     while (done < want) {
         unsigned opcode;
@@ -541,36 +580,56 @@ int rle_decode_frame(const uint8_t *src, size_t src_length, uint8_t *dst, size_t
 /* ------------------------------------------------------------------------ */
 /* Encoder                                                                   */
 
+/* Bytes the row coder may read past a row and write past its output: short
+ * literal runs are moved with one fixed-size copy. Row buffers and segment
+ * output regions carry this much spare room. */
+#define RLE_ENCODE_SLACK 32u
+
 /* Longest PackBits coding of n bytes: all literal, one header per 128. */
 static size_t row_bound(size_t n)
 {
     return n + (n + 127) / 128;
 }
 
+/* Room for one segment while coding: every row at its longest, the padding
+ * byte, and the slack of the last row's fixed-size copies. */
+static size_t segment_capacity(const rle_image *image)
+{
+    return (size_t)image->rows * row_bound(image->columns) + 1 + RLE_ENCODE_SLACK;
+}
+
 size_t rle_encode_bound(const rle_image *image)
 {
     rle_report report;
-    size_t plane_length, segment_bound;
+    size_t plane_length;
     unsigned segments;
     report_reset(&report);
     if (check_image(image, &plane_length, &segments, &report) != 0)
         return 0;
-    /* rows * row_bound(columns) + 1 byte of padding, per segment. */
-    segment_bound = (size_t)image->rows * row_bound(image->columns) + 1;
-    return RLE_HEADER_LENGTH + segment_bound * segments;
+    return RLE_HEADER_LENGTH + segment_capacity(image) * segments;
 }
 
 /* Index of the first byte at or after i that equals the byte after it, or n. */
 RLE_ALWAYS_INLINE size_t find_repeat(const uint8_t *s, size_t i, size_t n, int little)
 {
-#if RLE_HAVE_CTZ
+#if defined(__SSE2__)
+    (void)little;
+    while (i + 16 < n) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(s + i + 1));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, b));
+        if (mask)
+            return i + (unsigned)__builtin_ctz(mask);
+        i += 16;
+    }
+#elif RLE_HAVE_CTZ
     if (little) {
         while (i + 8 < n) {
             uint64_t a, b, x, zero;
             memcpy(&a, s + i, 8);
             memcpy(&b, s + i + 1, 8);
             x = a ^ b;
-            /* Lowest zero byte of x is exact with this test. */
+            /* The lowest zero byte of x is found exactly by this test. */
             zero = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
             if (zero)
                 return i + (RLE_CTZ64(zero) >> 3);
@@ -591,7 +650,17 @@ RLE_ALWAYS_INLINE size_t run_length(const uint8_t *s, size_t i, size_t n, int li
 {
     const uint8_t v = s[i];
     size_t k = i + 1;
-#if RLE_HAVE_CTZ
+#if defined(__SSE2__)
+    const __m128i pattern = _mm_set1_epi8((char)v);
+    (void)little;
+    while (k + 16 <= n) {
+        __m128i w = _mm_loadu_si128((const __m128i *)(s + k));
+        unsigned differ = 0xFFFFu & ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, pattern));
+        if (differ)
+            return k + (unsigned)__builtin_ctz(differ) - i;
+        k += 16;
+    }
+#elif RLE_HAVE_CTZ
     if (little) {
         const uint64_t pattern = 0x0101010101010101ull * v;
         while (k + 8 <= n) {
@@ -611,108 +680,174 @@ RLE_ALWAYS_INLINE size_t run_length(const uint8_t *s, size_t i, size_t n, int li
     return k - i;
 }
 
+/* Write src[0, length) as literal runs of at most 128 bytes (G.3.1). src may be
+ * read, and out written, RLE_ENCODE_SLACK bytes past the end. */
+RLE_ALWAYS_INLINE uint8_t *put_literal(uint8_t *out, const uint8_t *src, size_t length)
+{
+    while (length > 128) {
+        *out++ = 127;
+        memcpy(out, src, 128);
+        out += 128;
+        src += 128;
+        length -= 128;
+    }
+    *out++ = (uint8_t)(length - 1);
+    if (length <= RLE_ENCODE_SLACK)
+        memcpy(out, src, RLE_ENCODE_SLACK);
+    else
+        memcpy(out, src, length);
+    return out + length;
+}
+
+/* Write `count` equal bytes (count >= 2) as replicate runs of up to 128. */
+RLE_ALWAYS_INLINE uint8_t *put_replicate(uint8_t *out, uint8_t value, size_t count)
+{
+    while (count >= 128) {
+        out[0] = 129; /* 1 - 128 */
+        out[1] = value;
+        out += 2;
+        count -= 128;
+    }
+    if (count) {
+        out[0] = (uint8_t)(257 - count); /* 1 - count, two's complement */
+        out[1] = value;
+        out += 2;
+    }
+    return out;
+}
+
 /*
- * Coder state: the bytes written so far, and `room`, how many more bytes the
- * open literal run can take (0 when no literal run is open). A state with
- * fewer bytes written is never worse than one with more, because an open
- * literal run can save at most one header byte later; of two states with the
- * same bytes written, the one with more room is never worse. So keeping just
- * the best state at each position gives the shortest coding, and each run of
- * equal bytes can be coded by looking at `room` only.
+ * Code one row with the fewest bytes PackBits allows.
+ *
+ * Bytes that do not repeat form literal stretches, written as runs of 128
+ * counted from the stretch's start, so `room`, how many more bytes the last
+ * of those runs can take, follows from the stretch length. A coder state with
+ * fewer bytes written is never worse than one with more (an open literal run
+ * saves at most one header byte later), and of two with the same count the
+ * one with more room is never worse; so each run of equal bytes can be coded
+ * by looking at `room` alone, and the result is the shortest coding there is:
+ *
+ *  - 2 bytes: inside a literal stretch with room for both they stay literal
+ *    (the G.3.1 note), otherwise a replicate run is cheaper.
+ *  - 128k + 1 bytes (k >= 1): with room, the odd byte ends the literal stretch
+ *    for one byte; without, it starts the next literal stretch, which costs
+ *    what one more replicate run would but leaves room.
+ *  - anything else: replicate runs (three or more equal bytes always are).
+ *
+ * src must be readable, and dst writable, RLE_ENCODE_SLACK bytes past their
+ * ends; dst must hold row_bound(n) + RLE_ENCODE_SLACK bytes.
  */
-typedef struct row_coder {
-    uint8_t *out;
-    uint8_t *header; /* header byte of the open literal run */
-    unsigned room;
-} row_coder;
-
-RLE_ALWAYS_INLINE void append_literal(row_coder *w, const uint8_t *s, size_t n)
-{
-    while (n) {
-        size_t take;
-        if (w->room == 0) {
-            w->header = w->out++;
-            w->room = 128;
-        }
-        take = n < w->room ? n : w->room;
-        memcpy(w->out, s, take);
-        w->out += take;
-        s += take;
-        n -= take;
-        w->room -= (unsigned)take;
-        *w->header = (uint8_t)(127 - w->room); /* count - 1 */
-    }
-}
-
-RLE_ALWAYS_INLINE void append_replicate(row_coder *w, uint8_t value, size_t count)
-{
-    /* 2 <= count <= 128, coded as 1 - count in two's complement. */
-    w->out[0] = (uint8_t)(257 - count);
-    w->out[1] = value;
-    w->out += 2;
-    w->room = 0;
-}
-
-/* Code a maximal run of r >= 2 equal bytes starting at s. */
-RLE_ALWAYS_INLINE void encode_run(row_coder *w, const uint8_t *s, size_t r)
-{
-    size_t full = r / 128, rest = r % 128, k;
-    if (r == 2) {
-        /* Two bytes cost two either way: inside an open literal run with room
-         * they keep it open (G.3.1 note), otherwise a replicate run is
-         * cheaper than opening a literal run. */
-        if (w->room >= 2)
-            append_literal(w, s, 2);
-        else
-            append_replicate(w, s[0], 2);
-        return;
-    }
-    if (rest == 1) {
-        /* 128k + 1 bytes: the odd byte joins an open literal run for one
-         * byte; with none open it starts a literal run after the replicate
-         * runs, costing what one more replicate run would but leaving room. */
-        if (w->room >= 1) {
-            append_literal(w, s, 1);
-            for (k = 0; k < full; k++)
-                append_replicate(w, s[0], 128);
-        } else {
-            for (k = 0; k < full; k++)
-                append_replicate(w, s[0], 128);
-            append_literal(w, s, 1);
-        }
-        return;
-    }
-    /* Three or more equal bytes are always replicate runs (G.3.1). */
-    for (k = 0; k < full; k++)
-        append_replicate(w, s[0], 128);
-    if (rest)
-        append_replicate(w, s[0], rest);
-}
-
 static size_t encode_row(const uint8_t *src, size_t n, uint8_t *dst, int little)
 {
-    row_coder w;
-    size_t i = 0;
-    w.out = dst;
-    w.header = NULL;
-    w.room = 0;
+    uint8_t *out = dst;
+    size_t i = 0;          /* next byte to look at */
+    size_t stretch = 0;    /* start of the open literal stretch */
+    int open = 0;          /* a literal stretch is open */
+
     while (i < n) {
         size_t j = find_repeat(src, i, n, little);
-        size_t r;
-        if (j > i)
-            append_literal(&w, src + i, j - i);
+        size_t r, room, full;
+        if (j > i && !open) {
+            stretch = i;
+            open = 1;
+        }
         if (j >= n)
             break;
         r = run_length(src, j, n, little);
-        encode_run(&w, src + j, r);
+        room = open ? (128 - (j - stretch) % 128) % 128 : 0;
+        if (r == 2) {
+            if (room < 2) {
+                if (open)
+                    out = put_literal(out, src + stretch, j - stretch);
+                out = put_replicate(out, src[j], 2);
+                open = 0;
+            }
+            i = j + 2;
+            continue;
+        }
+        full = r / 128;
+        if (r % 128 == 1) {
+            if (room >= 1) {
+                out = put_literal(out, src + stretch, j + 1 - stretch);
+                out = put_replicate(out, src[j], 128 * full);
+                open = 0;
+            } else {
+                if (open)
+                    out = put_literal(out, src + stretch, j - stretch);
+                out = put_replicate(out, src[j], 128 * full);
+                stretch = j + r - 1;
+                open = 1;
+            }
+        } else {
+            if (open)
+                out = put_literal(out, src + stretch, j - stretch);
+            out = put_replicate(out, src[j], r);
+            open = 0;
+        }
         i = j + r;
     }
-    return (size_t)(w.out - dst);
+    if (open)
+        out = put_literal(out, src + stretch, n - stretch);
+    return (size_t)(out - dst);
 }
 
 size_t rle_encode_row(const uint8_t *src, size_t length, uint8_t *dst)
 {
-    return encode_row(src, length, dst, host_is_little_endian());
+    /* Copies give encode_row the slack it needs past both ends. */
+    uint8_t *row = (uint8_t *)calloc(length + RLE_ENCODE_SLACK, 1);
+    uint8_t *coded = (uint8_t *)malloc(row_bound(length) + RLE_ENCODE_SLACK);
+    size_t written = 0;
+    if (row != NULL && coded != NULL) {
+        if (length)
+            memcpy(row, src, length);
+        written = encode_row(row, length, coded, host_is_little_endian());
+        memcpy(dst, coded, written);
+    }
+    free(row);
+    free(coded);
+    return written;
+}
+
+/* Split `count` pixels of N contiguous bytes into planes[k][c] = pixel c byte k. */
+#define DEFINE_DEINTERLEAVE(N)                                                          \
+    static void deinterleave_##N(const uint8_t *restrict src, uint8_t *const *planes,  \
+                                 size_t count)                                          \
+    {                                                                                   \
+        uint8_t *restrict q[N];                                                         \
+        size_t c;                                                                       \
+        unsigned k;                                                                     \
+        for (k = 0; k < N; k++)                                                         \
+            q[k] = planes[k];                                                           \
+        for (c = 0; c < count; c++)                                                     \
+            for (k = 0; k < N; k++)                                                     \
+                q[k][c] = src[c * N + k];                                               \
+    }
+
+DEFINE_DEINTERLEAVE(2)
+DEFINE_DEINTERLEAVE(3)
+DEFINE_DEINTERLEAVE(4)
+DEFINE_DEINTERLEAVE(6)
+DEFINE_DEINTERLEAVE(8)
+DEFINE_DEINTERLEAVE(12)
+
+static void deinterleave(const uint8_t *src, uint8_t *const *planes, unsigned n, size_t count)
+{
+    unsigned k;
+    size_t c;
+    switch (n) {
+    case 1: memcpy(planes[0], src, count); break;
+    case 2: deinterleave_2(src, planes, count); break;
+    case 3: deinterleave_3(src, planes, count); break;
+    case 4: deinterleave_4(src, planes, count); break;
+    case 6: deinterleave_6(src, planes, count); break;
+    case 8: deinterleave_8(src, planes, count); break;
+    case 12: deinterleave_12(src, planes, count); break;
+    default:
+        for (k = 0; k < n; k++)
+            for (c = 0; c < count; c++)
+                planes[k][c] = src[c * n + k];
+        break;
+    }
 }
 
 int rle_encode_frame(const uint8_t *src, ptrdiff_t row_stride, ptrdiff_t column_stride,
@@ -720,12 +855,16 @@ int rle_encode_frame(const uint8_t *src, ptrdiff_t row_stride, ptrdiff_t column_
                      uint8_t *dst, size_t dst_capacity, size_t *encoded_length,
                      rle_report *report)
 {
-    size_t plane_length;
+    size_t plane_length, capacity, row_capacity;
     unsigned segments, bps, s;
-    uint8_t *out, *row = NULL;
+    uint8_t *rows_buffer, *out;
+    uint8_t *plane_rows[RLE_MAX_SEGMENTS];   /* this row of each segment's plane */
+    uint8_t *by_position[RLE_MAX_SEGMENTS];  /* the same, by byte within the pixel */
+    const uint8_t *sample_byte[RLE_MAX_SEGMENTS]; /* first byte of each plane in src */
+    uint8_t *written[RLE_MAX_SEGMENTS];      /* coding position in each segment region */
     int little = host_is_little_endian();
+    int packed;
     uint32_t r;
-    size_t c;
 
     report_reset(report);
     *encoded_length = 0;
@@ -733,44 +872,67 @@ int rle_encode_frame(const uint8_t *src, ptrdiff_t row_stride, ptrdiff_t column_
         return report->status;
     if (dst_capacity < rle_encode_bound(image)) {
         report_problem(report, RLE_BAD_ARGUMENT, 0, 0,
-                       "the output buffer has %zu bytes; RLE coding may need %zu", dst_capacity,
+                       "the output buffer has %zu bytes; RLE coding needs %zu", dst_capacity,
                        rle_encode_bound(image));
         return report->status;
     }
     bps = image->bytes_per_sample;
-    if (column_stride != 1 && image->columns > 0) {
-        row = (uint8_t *)malloc(image->columns);
-        if (row == NULL) {
-            report_problem(report, RLE_NO_MEMORY, 0, 0, "out of memory for an RLE row buffer");
-            return report->status;
-        }
+    capacity = segment_capacity(image);
+    row_capacity = (size_t)image->columns + RLE_ENCODE_SLACK;
+    rows_buffer = (uint8_t *)calloc((size_t)segments, row_capacity);
+    if (rows_buffer == NULL) {
+        report_problem(report, RLE_NO_MEMORY, 0, 0, "out of memory for RLE row buffers");
+        return report->status;
     }
+
+    /* Segment s holds byte plane (s % bps) of sample s / bps, the most
+     * significant byte first (G.2), found in the caller's byte order. Each
+     * segment is coded into its own region of dst, all rows at once so the
+     * input is read once; the regions are packed together at the end. */
+    for (s = 0; s < segments; s++) {
+        unsigned sample = s / bps;
+        unsigned from_msb = s % bps;
+        unsigned in_sample = big_endian_samples ? from_msb : bps - 1 - from_msb;
+        plane_rows[s] = rows_buffer + (size_t)s * row_capacity;
+        by_position[sample * bps + in_sample] = plane_rows[s];
+        sample_byte[s] = src + (ptrdiff_t)sample * sample_stride + in_sample;
+        written[s] = dst + RLE_HEADER_LENGTH + (size_t)s * capacity;
+    }
+    /* Pixels whose bytes lie side by side are split with one tight loop. */
+    packed = column_stride == (ptrdiff_t)segments &&
+             (image->samples_per_pixel == 1 || sample_stride == (ptrdiff_t)bps);
+
+    for (r = 0; r < image->rows; r++) {
+        const ptrdiff_t row_offset = (ptrdiff_t)r * row_stride;
+        if (packed) {
+            deinterleave(src + row_offset, by_position, segments, image->columns);
+        } else {
+            for (s = 0; s < segments; s++) {
+                const uint8_t *line = sample_byte[s] + row_offset;
+                uint8_t *plane = plane_rows[s];
+                size_t c;
+                for (c = 0; c < image->columns; c++)
+                    plane[c] = line[(ptrdiff_t)c * column_stride];
+            }
+        }
+        for (s = 0; s < segments; s++)
+            written[s] += encode_row(plane_rows[s], image->columns, written[s], little);
+    }
+    free(rows_buffer);
 
     memset(dst, 0, RLE_HEADER_LENGTH);
     write_le32(dst, segments);
     out = dst + RLE_HEADER_LENGTH;
     for (s = 0; s < segments; s++) {
-        unsigned sample = s / bps;
-        unsigned from_msb = s % bps;
-        /* Byte of the sample that holds this plane: the most significant
-         * first (G.2), found in the caller's byte order. */
-        unsigned in_sample = big_endian_samples ? from_msb : bps - 1 - from_msb;
-        const uint8_t *plane = src + (ptrdiff_t)sample * sample_stride + in_sample;
-        uint8_t *segment_start = out;
+        const uint8_t *region = dst + RLE_HEADER_LENGTH + (size_t)s * capacity;
+        size_t length = (size_t)(written[s] - region);
         write_le32(dst + 4 + 4 * s, (uint32_t)(out - dst));
-        for (r = 0; r < image->rows; r++) {
-            const uint8_t *line = plane + (ptrdiff_t)r * row_stride;
-            if (row != NULL) {
-                for (c = 0; c < image->columns; c++)
-                    row[c] = line[(ptrdiff_t)c * column_stride];
-                line = row;
-            }
-            out += encode_row(line, image->columns, out, little);
-        }
-        if ((out - segment_start) & 1)
+        /* Moves down (or not at all): earlier segments never outgrow their region. */
+        memmove(out, region, length);
+        out += length;
+        if (length & 1)
             *out++ = 0; /* segments have even length (G.3) */
     }
-    free(row);
     *encoded_length = (size_t)(out - dst);
     if (*encoded_length > UINT32_MAX) {
         report_problem(report, RLE_BAD_ARGUMENT, 0, 0,
