@@ -40,6 +40,15 @@
 #define RLE_HAVE_CTZ 0
 #endif
 
+/* The byte (de)interleaving loops vectorise far better with AVX2 (3-way
+ * shuffles); where the toolchain can dispatch at load time, build both. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__) &&                     \
+    ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && __GNUC__ >= 6))
+#define RLE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define RLE_VECTOR_CLONES
+#endif
+
 /* Bytes per segment plane expanded before each interleave: small enough that
  * fifteen planes plus the output block stay in L1/L2, large enough that the
  * per-block overhead is negligible. */
@@ -307,7 +316,7 @@ static void cursor_finish(segment_cursor *c, const uint8_t *frame, size_t plane_
 /* Interleave `count` bytes from each of N planes into dst (N bytes per
  * pixel); planes[k] goes to byte k of every pixel. */
 #define DEFINE_INTERLEAVE(N)                                                            \
-    static void interleave_##N(uint8_t *restrict dst, const uint8_t *const *planes,     \
+    RLE_VECTOR_CLONES static void interleave_##N(uint8_t *restrict dst, const uint8_t *const *planes,     \
                                size_t count)                                            \
     {                                                                                   \
         const uint8_t *restrict q[N];                                                   \
@@ -810,7 +819,7 @@ size_t rle_encode_row(const uint8_t *src, size_t length, uint8_t *dst)
 
 /* Split `count` pixels of N contiguous bytes into planes[k][c] = pixel c byte k. */
 #define DEFINE_DEINTERLEAVE(N)                                                          \
-    static void deinterleave_##N(const uint8_t *restrict src, uint8_t *const *planes,  \
+    RLE_VECTOR_CLONES static void deinterleave_##N(const uint8_t *restrict src, uint8_t *const *planes,  \
                                  size_t count)                                          \
     {                                                                                   \
         uint8_t *restrict q[N];                                                         \
