@@ -237,15 +237,13 @@ def gdcm_codec() -> Codec | None:
         change = gdcm.ImageChangeTransferSyntax()
         change.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEGLSLossless))
         change.SetInput(source)
+        # The filter now holds a counted reference to the image (a gdcm::Object),
+        # which frees it; Python deleting it as well would abort the process.
+        source.thisown = False
         if not change.Change():
             raise RuntimeError("GDCM could not encode the frame")
-        # Keep every intermediate object referenced: GDCM's SWIG objects are
-        # reference counted and abort when freed out of order.
-        output = change.GetOutput()
-        pixel_element = output.GetDataElement()
-        fragments = pixel_element.GetSequenceOfFragments()
-        fragment = fragments.GetFragment(0)
-        value = fragment.GetByteValue()
+        value = change.GetOutput().GetDataElement().GetSequenceOfFragments().GetFragment(0)
+        value = value.GetByteValue()
         length = int(str(value.GetLength()))
         return value.GetBuffer().encode("utf-8", "surrogateescape")[:length]
 
@@ -280,62 +278,98 @@ def all_codecs() -> list[Codec]:
 # Measuring
 
 
-def best_time(
-    run: Callable[[], object], budget: float, clock: Callable[[], float] = time.perf_counter
-) -> float:
-    """Shortest of repeated runs: the least disturbed by other processes.
+def best_times(
+    runs: dict[str, Callable[[], object]],
+    budget: float,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
+    """Shortest time of each run, taking turns so that load changes hit all alike.
 
-    Single-threaded calls are timed with ``time.thread_time`` (CPU time of this
-    thread), which a shared machine's other processes cannot inflate; multi-threaded
-    runs need the wall clock.
+    The codecs are timed in rounds (one call each per round) rather than one after
+    the other, and the best time counts: the run least disturbed by the machine's
+    other work. Single-threaded calls are timed with ``time.thread_time`` (this
+    thread's CPU time, which other processes cannot inflate); multi-threaded runs
+    need the wall clock.
     """
-    run()  # warm-up: page faults, thread start-up, lazy imports
-    times = []
-    deadline = time.perf_counter() + budget
-    while len(times) < 3 or time.perf_counter() < deadline:
-        start = clock()
-        run()
-        times.append(clock() - start)
-        if len(times) >= 200:
-            break
-    return min(times)
+    best = {name: float("inf") for name in runs}
+    for run in runs.values():
+        run()  # warm-up: page faults, thread start-up, lazy imports
+    deadline = time.perf_counter() + budget * len(runs)
+    rounds = 0
+    while rounds < 3 or (time.perf_counter() < deadline and rounds < 200):
+        for name, run in runs.items():
+            start = clock()
+            run()
+            best[name] = min(best[name], clock() - start)
+        rounds += 1
+    return best
 
 
 def measure_case(case: Case, codecs: list[Codec], budget: float) -> dict:
     reference = [jpegls.encode_frame(frame, bits_stored=case.bits_stored) for frame in case.frames]
     megabytes = case.frame_bytes / 1e6
     total_megabytes = case.frames.nbytes / 1e6
-    out = np.empty_like(case.frames)
+    outputs = {codec.name: np.empty_like(case.frames) for codec in codecs}
     results: dict[str, dict] = {}
     for codec in codecs:
         # Every codec must reproduce the frames from dicomcore's streams, and
         # dicomcore must read every codec's own streams.
+        out = outputs[codec.name]
         codec.decode_frames(reference, out, 1)
         assert np.array_equal(out, case.frames), f"{codec.name} decoded differently"
         own = codec.encode_frames(case.frames, case.bits_stored, 1)
         assert np.array_equal(jpegls.decode_frames(own, threads=1), case.frames), codec.name
-        precision = jpegls.read_header(own[0]).bits_per_sample
-
-        cpu = time.thread_time
-        row = {
-            "decode_mbps": megabytes
-            / best_time(lambda c=codec: c.decode(reference[0], out[0]), budget, cpu),
-            "encode_mbps": megabytes
-            / best_time(lambda c=codec: c.encode(case.frames[0], case.bits_stored), budget, cpu),
+        results[codec.name] = {
             "stream_bytes": sum(len(stream) for stream in own),
-            "stream_bits_per_sample": precision,
+            "stream_bits_per_sample": jpegls.read_header(own[0]).bits_per_sample,
         }
-        for threads in (1, 2):
-            row[f"decode_frames_{threads}t_mbps"] = total_megabytes / best_time(
-                lambda c=codec, t=threads: c.decode_frames(reference, out, t), budget
-            )
-            row[f"encode_frames_{threads}t_mbps"] = total_megabytes / best_time(
-                lambda c=codec, t=threads: c.encode_frames(case.frames, case.bits_stored, t),
+
+    def per_codec(make: Callable[[Codec, np.ndarray], Callable[[], object]]):
+        return {codec.name: make(codec, outputs[codec.name]) for codec in codecs}
+
+    timings = {
+        "decode_mbps": (
+            megabytes,
+            best_times(
+                per_codec(lambda c, out: lambda: c.decode(reference[0], out[0])),
                 budget,
-            )
+                time.thread_time,
+            ),
+        ),
+        "encode_mbps": (
+            megabytes,
+            best_times(
+                per_codec(lambda c, out: lambda: c.encode(case.frames[0], case.bits_stored)),
+                budget,
+                time.thread_time,
+            ),
+        ),
+    }
+    for threads in (1, 2):
+        timings[f"decode_frames_{threads}t_mbps"] = (
+            total_megabytes,
+            best_times(
+                per_codec(lambda c, out, t=threads: lambda: c.decode_frames(reference, out, t)),
+                budget,
+            ),
+        )
+        timings[f"encode_frames_{threads}t_mbps"] = (
+            total_megabytes,
+            best_times(
+                per_codec(
+                    lambda c, out, t=threads: (
+                        lambda: c.encode_frames(case.frames, case.bits_stored, t)
+                    )
+                ),
+                budget,
+            ),
+        )
+    for metric, (size, seconds) in timings.items():
+        for name, value in seconds.items():
+            results[name][metric] = size / value
+    for row in results.values():
         row["decode_thread_scaling"] = row["decode_frames_2t_mbps"] / row["decode_frames_1t_mbps"]
         row["encode_thread_scaling"] = row["encode_frames_2t_mbps"] / row["encode_frames_1t_mbps"]
-        results[codec.name] = row
 
     as_container = sum(
         len(jpegls.encode_frame(frame, bits_stored=8 * frame.itemsize)) for frame in case.frames

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import datafiles
 import imagecodecs
+import jpeg_ls
 import numpy as np
 import pydicom
 import pytest
@@ -171,8 +172,6 @@ def test_decode_into_preallocated_multiframe_array(path):
 
 @pytest.mark.parametrize("path", JPEGLS_FILES, ids=datafiles.file_id)
 def test_read_header_matches_dataset_and_pyjpegls(path):
-    import jpeg_ls
-
     ds = _read_quietly(path)
     frame = _frames(ds)[0]
     header = jpegls.read_header(frame)
@@ -275,6 +274,22 @@ def test_lossless_round_trip(real_images, bits, samples):
         np.testing.assert_array_equal(decoded, image)
         # An independent CharLS build reads the same stream the same way.
         np.testing.assert_array_equal(imagecodecs.jpegls_decode(stream), image)
+
+        # And streams written by another encoder (pyjpegls, as pydicom calls it)
+        # with the same precision and interleave mode decode to the same image.
+        source = image.transpose(2, 0, 1) if samples == 3 and mode == 0 else image
+        theirs = jpeg_ls.encode_buffer(
+            source.tobytes(),
+            image.shape[0],
+            image.shape[1],
+            samples,
+            bits,
+            interleave_mode=mode if samples == 3 else None,
+        )
+        assert jpegls.read_header(bytes(theirs)).bits_per_sample == bits
+        np.testing.assert_array_equal(
+            jpegls.decode_frame(theirs, bits_allocated=8 * image.itemsize), image
+        )
 
 
 def test_real_bits_stored_is_written_and_compresses_better(real_images):
