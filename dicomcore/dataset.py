@@ -223,7 +223,10 @@ class Dataset:
         # Explicit UN
         if flags & _FLAG_UNDEFINED_LENGTH and config.settings.infer_sq_for_un_vr:
             return "SQ"
-        if not (tag >> 16 & 1) and config.replace_un_with_known_vr:
+        if tag >> 16 & 1:
+            # A private creator is LO whatever VR it was written with (PS3.5 7.8.1).
+            return "LO" if 0x10 <= tag & 0xFFFF <= 0xFF else "UN"
+        if config.replace_un_with_known_vr:
             try:
                 return dictionary_VR(tag)
             except KeyError:

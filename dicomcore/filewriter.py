@@ -243,6 +243,7 @@ def _write_dataset_body(
     # in _dict (encoded again, or copied if unchanged), in tag order.
     gone = ds._index_gone or ()
     buffer = memoryview(index.buffer)
+    data_end = len(buffer)
     pending: list[tuple[int, Any]] = []
     for position, tag in enumerate(index.tags()):
         if tag not in gone:
@@ -254,7 +255,9 @@ def _write_dataset_body(
     for tag, position in pending:
         if position is not None:
             _, _, _, _, _, header, element_end, flags = index.record(position)
-            if not flags & 2:  # not truncated
+            # An element cut short, or one reaching the end of the data (a
+            # sequence there may hide a cut inside), is written element-wise.
+            if not flags & 2 and element_end < data_end:
                 if header == run_end:
                     run_end = element_end
                 else:
