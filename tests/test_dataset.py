@@ -6,14 +6,14 @@ import copy
 import pickle
 import warnings
 
+import datafiles
 import pydicom
 import pytest
+from oracle import differences
 
-import datafiles
 import dicomcore
 from dicomcore import DataElement, Dataset, FileMetaDataset, Sequence
 from dicomcore.tag import BaseTag
-from oracle import differences
 
 CT = datafiles.get("CT_small.dcm")
 RTPLAN = datafiles.get("rtplan.dcm")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import MutableSequence
 import warnings
+from collections.abc import MutableSequence
 from pathlib import Path
 
 import datafiles
