@@ -479,6 +479,10 @@ def plot(report: dict, path: Path) -> bool:
     return True
 
 
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few-second run")
@@ -511,12 +515,10 @@ def main(argv: list[str] | None = None) -> int:
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nversions: {report['versions']}")
-    print(
-        f"wrote {arguments.output.relative_to(ROOT) if arguments.output.is_relative_to(ROOT) else arguments.output}"
-    )
+    print(f"wrote {_shown(arguments.output)}")
     picture = arguments.output.with_suffix(".png")
     if plot(report, picture):
-        print(f"wrote {picture.relative_to(ROOT) if picture.is_relative_to(ROOT) else picture}")
+        print(f"wrote {_shown(picture)}")
     else:
         print("matplotlib is not installed: no plot")
     print(f"{report['seconds']:.1f} s")

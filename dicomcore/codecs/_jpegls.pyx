@@ -399,7 +399,8 @@ def decode(
         out_bytes = <size_t>total
         if out is None:
             confirmed = rows or columns or samples_per_pixel
-            if not confirmed and max_unconfirmed_bytes and out_bytes > <size_t>max_unconfirmed_bytes:
+            limit = <size_t>max_unconfirmed_bytes
+            if not confirmed and limit and out_bytes > limit:
                 raise JPEGLSError(
                     f"the JPEG-LS header declares a {header.width} x {header.height} x "
                     f"{header.component_count} image ({out_bytes} bytes decoded), more than "
@@ -566,7 +567,9 @@ def encode(
     cdef Py_ssize_t bad
 
     if arr.ndim not in (2, 3):
-        raise ValueError(f"expected a (rows, columns[, samples]) array, not shape {(<object>arr).shape}")
+        raise ValueError(
+            f"expected a (rows, columns[, samples]) array, not shape {(<object>arr).shape}"
+        )
     if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
         raise ValueError("the array to encode must be C-contiguous")
     if arr.dtype.kind not in "iu" or arr.dtype.itemsize not in (1, 2, 4, 8):
