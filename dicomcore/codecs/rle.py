@@ -339,12 +339,39 @@ def _thread_count(threads: int | None, jobs: int) -> int:
     return max(1, min(threads, jobs))
 
 
+# Helper threads outlive calls: starting threads for every batch would cost more than
+# decoding a few small frames. One pool per helper count; forgotten in a forked child,
+# whose copies of the pools have no threads.
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _helpers(count: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(count)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="dicomcore-rle")
+            _pools[count] = pool
+        return pool
+
+
+def _forget_pools() -> None:
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
+
+
 def _run_all(jobs: int, threads: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` for i in range(jobs) on ``threads`` threads.
+    """Run ``work(i)`` for i in range(jobs) on ``threads`` threads, the caller's included.
 
     Each thread takes the next index from a shared counter (one task per thread, not
     per frame, keeps the pool's overhead away from small frames). On an error the
-    threads stop taking work and the error of the lowest frame index is raised.
+    threads stop taking new work; every lower index has been taken by then, so once
+    all threads are done the error of the lowest frame index is the one raised.
     """
     results: list[Any] = [None] * jobs
     if threads == 1:
@@ -368,9 +395,11 @@ def _run_all(jobs: int, threads: int, work: Callable[[int], Any]) -> list[Any]:
                 stop.set()
                 return
 
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dicomcore-rle") as pool:
-        for future in [pool.submit(worker) for _ in range(threads)]:
-            future.result()
+    pool = _helpers(threads - 1)
+    helpers = [pool.submit(worker) for _ in range(threads - 1)]
+    worker()
+    for future in helpers:
+        future.result()
     if errors:
         raise errors[min(errors)]
     return results

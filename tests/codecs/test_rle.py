@@ -8,6 +8,7 @@ PackBits coding of a row, against which the encoder is checked exactly.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import struct
 import subprocess
@@ -565,6 +566,49 @@ def test_many_threads_at_once():
     for t in threads:
         t.join()
     assert failures == []
+
+
+def test_concurrent_batch_calls_share_helper_threads():
+    rng = np.random.default_rng(22)
+    stacks = [_with_runs(rng, (6, 40, 50), np.dtype("u2")) for _ in range(4)]
+    coded = [rle.encode_frames(stack, threads=1) for stack in stacks]
+    failures = []
+
+    def worker(k):
+        for _ in range(10):
+            again = rle.encode_frames(stacks[k], threads=3)
+            decoded = rle.decode_frames(coded[k], rows=40, columns=50, threads=3)
+            if again != coded[k] or not np.array_equal(decoded, stacks[k]):
+                failures.append(k)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "batch calls deadlocked"
+    assert failures == []
+
+
+def test_batch_calls_work_after_fork():
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    stack = np.arange(2 * 8 * 9, dtype=np.uint16).reshape(2, 8, 9)
+    rle.encode_frames(stack, threads=2)  # start the helper threads in the parent
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: the parent's helper threads do not exist here
+        try:
+            coded = rle.encode_frames(stack, threads=2)
+            ok = np.array_equal(rle.decode_frames(coded, rows=8, columns=9, threads=2), stack)
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    answer = os.read(read, 1)
+    os.close(read)
+    os.waitpid(pid, 0)
+    assert answer == b"1"
 
 
 # -- Malformed input ----------------------------------------------------------------------
