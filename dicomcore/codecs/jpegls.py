@@ -220,8 +220,12 @@ def _decode_one(src: Any, out: np.ndarray | None, arguments: dict[str, Any]) -> 
     arguments = dict(arguments)
     if not arguments.pop("correct_sign") and arguments["signed"]:
         # Decode the raw bit patterns, then present them with the signed dtype.
-        if out is not None and (not isinstance(out, np.ndarray) or out.dtype.kind != "i"):
-            raise ValueError("'out' must have a signed integer dtype for Pixel Representation 1")
+        if out is not None and (
+            not isinstance(out, np.ndarray) or out.dtype.kind != "i" or not out.dtype.isnative
+        ):
+            raise ValueError(
+                "'out' must have a native signed integer dtype for Pixel Representation 1"
+            )
         arguments["signed"] = False
         raw = None if out is None else out.view(f"u{out.dtype.itemsize}")
         result = native.decode(src, raw, **arguments)

@@ -851,6 +851,10 @@ def test_bad_out_arrays(small_stream):
             jpegls.decode_frame(small_stream, out=out, **arguments)
     with pytest.raises(ValueError, match="'out'"):
         jpegls.decode_frames([small_stream], out=np.empty((2, 64, 64), np.int16), **arguments)
+    raw = dict(arguments, apply_jls_sign_correction=False)
+    for out in (np.empty((64, 64), dtype=">i2"), np.empty((64, 64), dtype=np.uint16)):
+        with pytest.raises(ValueError, match="'out'"):
+            jpegls.decode_frame(small_stream, out=out, **raw)
 
 
 def test_non_contiguous_and_big_endian_input_is_accepted(real_images):
