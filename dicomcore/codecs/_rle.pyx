@@ -189,6 +189,7 @@ def encode_array(cnp.ndarray arr, unsigned samples_per_pixel):
 
 
 _thread_state = threading.local()
+_KEEP_SCRATCH_BYTES = 64 << 20
 
 
 cdef bytearray _encode_scratch(size_t size):
@@ -202,7 +203,9 @@ cdef bytearray _encode_scratch(size_t size):
     cdef bytearray scratch = getattr(_thread_state, "scratch", None)
     if scratch is None or <size_t>len(scratch) < size:
         scratch = bytearray(<Py_ssize_t>size)
-        _thread_state.scratch = scratch
+        # Very large frames are rare: their buffer is not kept alive with the thread.
+        if size <= _KEEP_SCRATCH_BYTES:
+            _thread_state.scratch = scratch
     return scratch
 
 

@@ -757,11 +757,20 @@ def test_batch_error_names_frame():
 def _valid_frames() -> list[tuple[bytes, dict]]:
     rng = np.random.default_rng(8)
     cases = []
-    for dtype, samples in [("u1", 1), ("u2", 1), ("u1", 3), ("u4", 1)]:
-        arr = _with_runs(rng, (6, 10) if samples == 1 else (6, 10, 3), np.dtype(dtype))
+    # Small frames, and ones whose planes span several of the decoder's blocks.
+    for dtype, samples, rows, columns in [
+        ("u1", 1, 6, 10),
+        ("u2", 1, 6, 10),
+        ("u1", 3, 6, 10),
+        ("u4", 1, 6, 10),
+        ("u2", 1, 70, 80),
+        ("u1", 3, 70, 80),
+    ]:
+        shape = (rows, columns) if samples == 1 else (rows, columns, samples)
+        arr = _with_runs(rng, shape, np.dtype(dtype))
         geometry = {
-            "rows": 6,
-            "columns": 10,
+            "rows": rows,
+            "columns": columns,
             "samples_per_pixel": samples,
             "bits_allocated": np.dtype(dtype).itemsize * 8,
         }
@@ -779,8 +788,8 @@ VALID_FRAMES = _valid_frames()
 )
 @given(
     case=st.integers(0, len(VALID_FRAMES) - 1),
-    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=8),
-    cut=st.integers(0, 10_000),
+    edits=st.lists(st.tuples(st.integers(0, 100_000), st.integers(0, 255)), max_size=8),
+    cut=st.integers(0, 100_000),
     tail=st.binary(max_size=40),
     lenient=st.booleans(),
 )
@@ -791,7 +800,9 @@ def test_damaged_frames_never_write_outside_output(case, edits, cut, tail, lenie
         data[position % len(data)] = value
     data = bytes(data[: max(cut, 0) % (len(data) + 1)]) + tail
     itemsize = geometry["bits_allocated"] // 8
-    shape = (6, 10) if geometry["samples_per_pixel"] == 1 else (6, 10, 3)
+    shape = (geometry["rows"], geometry["columns"])
+    if geometry["samples_per_pixel"] > 1:
+        shape += (geometry["samples_per_pixel"],)
     guard = np.full(2 * 64 + int(np.prod(shape)) * itemsize, 0xC3, dtype=np.uint8)
     body = guard[64:-64].view(f"u{itemsize}").reshape(shape)
     with warnings.catch_warnings():
@@ -801,6 +812,37 @@ def test_damaged_frames_never_write_outside_output(case, edits, cut, tail, lenie
         except rle.RLEError:
             assert not lenient, "lenient decoding warns instead of raising"
     assert (guard[:64] == 0xC3).all() and (guard[-64:] == 0xC3).all()
+
+
+def test_kernel_memory_safety_under_sanitizers(tmp_path):
+    """Build the C fuzz harness with ASan/UBSan: exact-size buffers, damaged frames."""
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        pytest.skip("no C compiler on PATH")
+    root = Path(__file__).resolve().parents[2]
+    program = tmp_path / "rle_fuzz"
+    build = subprocess.run(
+        [
+            compiler,
+            "-O1",
+            "-g",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            f"-I{root / 'codecs' / 'rle'}",
+            str(Path(__file__).with_name("rle_sanitizer_fuzz.c")),
+            str(root / "codecs" / "rle" / "rle.c"),
+            "-o",
+            str(program),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if build.returncode != 0 and "sanitize" in build.stderr:
+        pytest.skip(f"{compiler} cannot build with sanitizers: {build.stderr[-300:]}")
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([str(program)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip() == "ok"
 
 
 # -- Arguments and options ----------------------------------------------------------------
