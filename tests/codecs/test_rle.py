@@ -970,10 +970,18 @@ INTEROP_CASES = {
     "rgb8": "US1_UNCR.dcm",
     "rgb16": "SC_rgb_16bit_2frame.dcm",
     "mono32": "rtdose.dcm",
+    # Random samples with runs of every length (odd sizes on purpose).
+    "random8": ("u1", (2, 37, 61)),
+    "random16_signed": ("i2", (3, 50, 33)),
+    "random_rgb8": ("u1", (2, 21, 45, 3)),
 }
 
 
-def _real_stack(name: str) -> np.ndarray:
+def _real_stack(name: str | tuple[str, tuple[int, ...]]) -> np.ndarray:
+    """Frames (frames, rows, columns[, samples]) of a real file, or random ones."""
+    if isinstance(name, tuple):
+        dtype, shape = name
+        return _with_runs(np.random.default_rng(len(shape)), shape, np.dtype(dtype))
     path = datafiles.get(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
