@@ -140,11 +140,9 @@ def dicomcore_codec() -> Codec:
     def decode_frames(streams: list[bytes], out: np.ndarray, threads: int) -> None:
         jpegls.decode_frames(streams, out=out, bits_allocated=8 * out.itemsize, threads=threads)
 
-    from dicomcore.codecs import _jpegls
-
     return Codec(
         "dicomcore",
-        f"CharLS {_jpegls.charls_version()} (system)",
+        f"CharLS {jpegls.charls_version()} (system)",
         encode,
         decode,
         encode_frames,
@@ -514,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
         report["cases"][case.name] = measure_case(case, codecs, budget)
         print_table(case.name, report["cases"][case.name])
     report["seconds"] = time.perf_counter() - started
+    if hasattr(os, "getloadavg"):
+        report["machine"]["load_average_after"] = list(os.getloadavg())
 
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(json.dumps(report, indent=2) + "\n")

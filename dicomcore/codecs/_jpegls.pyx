@@ -10,11 +10,12 @@ reordering, widening to Bits Allocated, two's complement sign extension and
 masking) also without the GIL.
 """
 
-from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyObject_GetBuffer, PyBuffer_Release
-from cpython.ref cimport PyObject, Py_XDECREF
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.ref cimport Py_XDECREF, PyObject
+from libc.stdint cimport (
+    SIZE_MAX, int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t,
+)
 from libc.stdlib cimport free, malloc
-from libc.stdint cimport SIZE_MAX
 
 cimport numpy as cnp
 
@@ -50,11 +51,6 @@ class JPEGLSError(ValueError):
         super().__init__(message)
         self.code = code
         self.frame = frame
-
-
-INTERLEAVE_NONE = CHARLS_INTERLEAVE_MODE_NONE
-INTERLEAVE_LINE = CHARLS_INTERLEAVE_MODE_LINE
-INTERLEAVE_SAMPLE = CHARLS_INTERLEAVE_MODE_SAMPLE
 
 
 def charls_version():

@@ -33,12 +33,16 @@ except ImportError:  # CharLS was not found when dicomcore was built
 
 __all__ = [
     "ENCODES",
+    "INTERLEAVE_LINE",
+    "INTERLEAVE_NONE",
+    "INTERLEAVE_SAMPLE",
     "JPEGLSError",
     "JPEGLS_LOSSLESS",
     "JPEGLS_NEAR_LOSSLESS",
     "MAX_UNCONFIRMED_BYTES",
     "TRANSFER_SYNTAXES",
     "JpegLsHeader",
+    "charls_version",
     "decode_frame",
     "decode_frames",
     "encode_frame",
@@ -62,8 +66,14 @@ ENCODES: tuple[str, ...] = (JPEGLS_LOSSLESS, JPEGLS_NEAR_LOSSLESS)
 #: callers that pass ``rows``/``columns`` (read from the dataset) are not limited.
 MAX_UNCONFIRMED_BYTES = 1 << 30
 
-# Sample interleaving reads DICOM's Planar Configuration 0 input as it is.
-_DEFAULT_INTERLEAVE = 2
+#: Interleave modes (ISO/IEC 14495-1 ILV) for the ``interleave_mode`` option: one
+#: scan per component, one line of each component in turn, or pixel by pixel.
+INTERLEAVE_NONE = 0
+INTERLEAVE_LINE = 1
+INTERLEAVE_SAMPLE = 2
+# Sample interleaving reads DICOM's Planar Configuration 0 input as it is, and
+# compresses real colour images best of the three.
+_DEFAULT_INTERLEAVE = INTERLEAVE_SAMPLE
 
 _INSTALL_HINT = (
     "dicomcore.codecs.jpegls requires CharLS; on Debian: apt-get install libcharls-dev, "
@@ -96,6 +106,11 @@ else:
 def is_available() -> bool:
     """Return True when the CharLS extension was built and can be used."""
     return _jpegls is not None
+
+
+def charls_version() -> str | None:
+    """The version of the CharLS library dicomcore was built with, None without one."""
+    return None if _jpegls is None else _jpegls.charls_version()
 
 
 def _native() -> Any:

@@ -885,6 +885,8 @@ def test_module_constants():
     assert jpegls.TRANSFER_SYNTAXES == (pydicom.uid.JPEGLSLossless, pydicom.uid.JPEGLSNearLossless)
     assert jpegls.ENCODES == jpegls.TRANSFER_SYNTAXES
     assert jpegls.is_available() is True
+    assert jpegls.charls_version().startswith("2.")
+    assert (jpegls.INTERLEAVE_NONE, jpegls.INTERLEAVE_LINE, jpegls.INTERLEAVE_SAMPLE) == (0, 1, 2)
     assert issubclass(jpegls.JPEGLSError, ValueError)
 
 
@@ -895,6 +897,7 @@ def test_missing_extension_raises_import_error_naming_the_package():
         "import numpy as np\n"
         "from dicomcore.codecs import jpegls\n"
         "assert not jpegls.is_available()\n"
+        "assert jpegls.charls_version() is None\n"
         "assert issubclass(jpegls.JPEGLSError, ValueError)\n"
         "for call in (lambda: jpegls.decode_frame(b''),\n"
         "             lambda: jpegls.encode_frame(np.zeros((2, 2), np.uint8)),\n"
