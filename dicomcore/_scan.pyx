@@ -619,3 +619,193 @@ def scan_items(buffer, Py_ssize_t start, Py_ssize_t end, *, bint little_endian=T
             items.append((pos, item_start, item_start + length, False, False))
             pos = item_start + length
     return items
+
+
+# -- elements built straight from the index -------------------------------------
+
+cdef object _UNDECODED = object()
+cdef object _convert_value = None
+cdef object _sequence_source = None
+cdef object _element_class = None
+cdef object _resolve_vr = None
+cdef dict _implicit_vrs = {}
+cdef object _dictionary_vr = None
+cdef object _base_tag = None
+cdef frozenset _CHARSET_VRS = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
+cdef frozenset _RAW_BYTES_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+
+#: Marks an element whose value has not been decoded from its bytes yet.
+UNDECODED = _UNDECODED
+
+
+def configure(element_class, sequence_source, convert_value, resolve_vr, dictionary_vr, base_tag):
+    """Tell the scanner which Python types to build (called once by dicomcore.dataset)."""
+    global _element_class, _sequence_source, _convert_value, _resolve_vr, _dictionary_vr
+    global _base_tag
+    _element_class = element_class
+    _sequence_source = sequence_source
+    _convert_value = convert_value
+    _resolve_vr = resolve_vr
+    _dictionary_vr = dictionary_vr
+    _base_tag = base_tag
+
+
+cdef class ElementCore:
+    """The fields of a data element, as C slots so the reader can fill them cheaply.
+
+    :class:`dicomcore.dataelem.DataElement` derives from this and adds the
+    Python-level API. An element built by the reader points into the file's
+    buffer (``_buffer[_start:_end]``) instead of holding a copy; ``_raw`` gives
+    that encoded value (or a SequenceSource for a sequence), and ``_value`` the
+    decoded one, :data:`UNDECODED` until it is first read. The tag is kept as a
+    C integer and made a BaseTag only when asked for.
+    """
+
+    cdef uint32_t _tag_number
+    cdef object _tag_object
+    cdef public object VR
+    cdef public object _value
+    cdef object _raw_object
+    cdef object _buffer
+    cdef Py_ssize_t _start
+    cdef Py_ssize_t _end
+    cdef public bint _raw_little_endian
+    cdef public object _encodings
+    cdef public object file_tell
+    cdef public bint is_undefined_length
+    cdef public object private_creator
+    cdef public object validation_mode
+
+    @property
+    def tag(self):
+        tag = self._tag_object
+        if tag is None:
+            tag = self._tag_object = _base_tag(self._tag_number)
+        return tag
+
+    @tag.setter
+    def tag(self, tag):
+        self._tag_object = tag
+        self._tag_number = tag
+
+    @property
+    def _raw(self):
+        """The encoded value: bytes-like, a SequenceSource, or None."""
+        if self._buffer is not None:
+            return self._buffer[self._start:self._end]
+        return self._raw_object
+
+    @_raw.setter
+    def _raw(self, raw):
+        self._buffer = None
+        self._raw_object = raw
+
+    @property
+    def value(self):
+        """The element's value, decoded from the file on first access."""
+        value = self._value
+        if value is _UNDECODED:
+            value = self._value = self._decode()
+        return value
+
+    @value.setter
+    def value(self, value):
+        self._set_value(value)
+
+    def _decode(self):
+        vr = self.VR
+        if self._buffer is not None:
+            raw = self._buffer[self._start:self._end]
+            if self._end > self._start and vr in _RAW_BYTES_VRS:
+                return bytes(raw)
+            return _convert_value(vr, raw, self._raw_little_endian, self._encodings)
+        return self._decode_other()
+
+    @property
+    def is_decoded(self):
+        """False while the value is still only the encoded bytes from the file."""
+        return self._value is not _UNDECODED
+
+
+cdef object _private_creator(ElementIndex index, uint32_t tag, dict creators, object charset):
+    """The private creator of a private element, read from the same index (PS3.5 7.8.1)."""
+    cdef uint32_t creator_tag = (tag & 0xFFFF0000) | ((tag >> 8) & 0xFF)
+    cdef Py_ssize_t position
+    cdef Record* r
+    creator = creators.get(creator_tag, _UNDECODED)
+    if creator is _UNDECODED:
+        creator = None
+        position = index._find(creator_tag)
+        if position >= 0:
+            r = &index.records[position]
+            raw = memoryview(index.buffer)[r.value_offset:r.value_end]
+            value = _convert_value("LO", raw, index.little_endian, charset)
+            if isinstance(value, str):
+                creator = value
+        creators[creator_tag] = creator
+    return creator
+
+
+def build_elements(ElementIndex index, positions, object charset, object parent):
+    """DataElements for the records at ``positions`` (all if None).
+
+    Returns ``(tags, elements, ambiguous)``: the tags and elements in tag
+    order, and the elements whose VR the dictionary leaves open (``US or SS`` and the
+    like), which the dataset must settle. Implicit VR and UN elements get the
+    VR that ``resolve_vr`` gives; private elements get their private creator.
+    """
+    cdef Py_ssize_t position
+    cdef Record* r
+    cdef ElementCore elem
+    cdef object vr, buffer_view
+    cdef bint implicit
+    cdef dict creators = {}
+    cdef list tags = [], elements = [], ambiguous = []
+    buffer_view = memoryview(index.buffer)
+    if positions is None:
+        positions = range(index.count)
+    for position in positions:
+        if position < 0 or position >= index.count:
+            raise IndexError(f"element index {position} out of range")
+        r = &index.records[position]
+        vr = vr_string(r.vr)
+        encoded_vr = vr
+        if vr is None:
+            vr = _implicit_vrs.get(r.tag)
+            if vr is None:
+                vr = _resolve_vr(parent, r.tag, None, r.flags, r.length)
+                # The dictionary's answer for a public tag never changes; UN
+                # depends on the element's length, so it is not cached.
+                if not (r.tag >> 16) & 1 and vr != "UN" and len(_implicit_vrs) < 8192:
+                    _implicit_vrs[r.tag] = vr
+        elif vr == "UN":
+            vr = _resolve_vr(parent, r.tag, vr, r.flags, r.length)
+        elem = <ElementCore>_element_class.__new__(_element_class)
+        elem._tag_number = r.tag
+        elem.VR = vr
+        elem._value = _UNDECODED
+        elem._raw_little_endian = index.little_endian
+        elem.file_tell = r.value_offset
+        elem.is_undefined_length = (r.flags & FLAG_UNDEFINED_LENGTH) != 0
+        if vr == "SQ":
+            implicit = index.implicit_vr or (r.flags & FLAG_IMPLICIT) != 0
+            if encoded_vr == "UN":
+                # PS3.5 section 6.2.2: a sequence encoded as UN is implicit VR LE.
+                elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
+                                                    True, True, parent)
+            else:
+                elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
+                                                    index.little_endian, implicit, parent)
+            elem._encodings = charset
+        else:
+            elem._buffer = buffer_view
+            elem._start = r.value_offset
+            elem._end = r.value_end
+            elem._encodings = charset if vr in _CHARSET_VRS else None
+            if len(vr) > 2:
+                ambiguous.append(elem)
+        if (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000:
+            elem.private_creator = _private_creator(index, r.tag, creators, charset)
+        tags.append(r.tag)
+        elements.append(elem)
+    return tags, elements, ambiguous

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dicomcore import config
+from dicomcore._scan import UNDECODED, ElementCore
 from dicomcore.datadict import (
     dictionary_description,
     dictionary_has_tag,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from dicomcore.dataset import Dataset
 
 #: Marks an element whose value has not been decoded from its bytes yet.
-_UNDECODED: Any = object()
+_UNDECODED: Any = UNDECODED
 
 
 class SequenceSource(NamedTuple):
@@ -91,7 +92,7 @@ def vr_for_implicit(tag: int) -> str:
         return "UN"
 
 
-class DataElement:
+class DataElement(ElementCore):
     """One DICOM data element, as pydicom's ``DataElement``.
 
     Parameters
@@ -174,20 +175,13 @@ class DataElement:
         return elem
 
     # -- value ---------------------------------------------------------------
+    # ``value`` itself (decode on first read) lives in the Cython base class.
 
-    @property
-    def value(self) -> Any:
-        """The element's value, decoded from the file on first access."""
-        value = self._value
-        if value is _UNDECODED:
-            value = self._value = self._decode()
-        return value
-
-    @value.setter
-    def value(self, value: Any) -> None:
+    def _set_value(self, value: Any) -> None:
         self._value = _coerce_value(self.VR, value)
 
-    def _decode(self) -> Any:
+    def _decode_other(self) -> Any:
+        """Decode a value that is not a plain memoryview into the file."""
         raw = self._raw
         if isinstance(raw, SequenceSource):
             from dicomcore.dataset import read_sequence
@@ -198,11 +192,6 @@ class DataElement:
         if raw and (self.VR in BYTES_VR or self.VR == "UN"):
             return bytes(raw)
         return convert_value(self.VR, raw, self._raw_little_endian, self._encodings)
-
-    @property
-    def is_decoded(self) -> bool:
-        """False while the value is still only the encoded bytes from the file."""
-        return self._value is not _UNDECODED
 
     def raw_value_if_unchanged(self, little_endian: bool) -> Any:
         """The encoded bytes read from the file, if they still encode ``value``.
@@ -269,6 +258,34 @@ class DataElement:
         from dicomcore.valuerep import validate_value
 
         validate_value(self.VR, value, config.settings.writing_validation_mode)
+
+    # -- copying and pickling --------------------------------------------------
+
+    def __copy__(self) -> DataElement:
+        new = type(self).__new__(type(self))
+        for name in _CORE_FIELDS:
+            setattr(new, name, getattr(self, name))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DataElement:
+        import copy
+
+        new = self.__copy__()
+        memo[id(self)] = new
+        new._value = copy.deepcopy(self.value, memo)
+        raw = self._raw
+        new._raw = bytes(raw) if isinstance(raw, (bytes, memoryview)) else None
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        value = self.value  # decoded, since the file's buffer does not travel
+        raw = self._raw
+        fields = {name: getattr(self, name) for name in _CORE_FIELDS}
+        fields["_value"] = value
+        fields["_raw"] = bytes(raw) if isinstance(raw, (bytes, memoryview)) else None
+        return (_restore_element, (type(self), fields, dict(self.__dict__)))
 
     # -- descriptions --------------------------------------------------------
 
@@ -404,6 +421,21 @@ class DataElement:
         from dicomcore.jsonrep import element_from_json
 
         return element_from_json(cls, dataset_class, tag, vr, value, value_key, bulk_data_uri_handler)
+
+
+_CORE_FIELDS = (
+    "tag", "VR", "_value", "_raw", "_raw_little_endian", "_encodings", "file_tell",
+    "is_undefined_length", "private_creator", "validation_mode",
+)
+
+
+def _restore_element(cls: type[DataElement], fields: dict[str, Any], extra: dict[str, Any]) -> DataElement:
+    """Unpickle a DataElement."""
+    elem = cls.__new__(cls)
+    for name, value in fields.items():
+        setattr(elem, name, value)
+    elem.__dict__.update(extra)
+    return elem
 
 
 def _coerce_value(VR: str, value: Any) -> Any:

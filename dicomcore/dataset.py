@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dicomcore import config
+from dicomcore._scan import build_elements, configure
 from dicomcore.datadict import (
     dictionary_VR,
     keyword_for_tag,
@@ -34,6 +35,7 @@ from dicomcore.dataelem import (
 )
 from dicomcore.sequence import Sequence
 from dicomcore.tag import BaseTag, Tag, tag_in_exception
+from dicomcore.values import convert_value
 
 if TYPE_CHECKING:
     import numpy
@@ -169,50 +171,41 @@ class Dataset:
         gone = self._index_gone
         if gone is not None and tag in gone:
             return None
-        elem = self._element_from_index(position)
+        elem = self._element_from_index(position, tag)
         self._dict[tag] = elem
+        gone = self._index_gone  # building the element may have taken others out
         if gone is None:
             gone = set()
             object.__setattr__(self, "_index_gone", gone)
         gone.add(tag)
         return elem
 
-    def _element_from_index(self, position: int) -> DataElement:
-        index = self._index
-        tag, vr, length, start, end, _, _, flags = index.record(position)
-        encoded_vr = vr
-        if vr is None or vr == "UN":
-            vr = self._resolve_vr(tag, vr, flags, length)
-        undefined = bool(flags & _FLAG_UNDEFINED_LENGTH)
-        if vr == "SQ":
-            implicit = index.implicit_vr or bool(flags & _FLAG_IMPLICIT)
-            little = index.little_endian
-            if encoded_vr == "UN":
-                # PS3.5 section 6.2.2: a sequence encoded as UN is implicit VR LE.
-                implicit, little = True, True
-            raw: Any = SequenceSource(index.buffer, start, end, little, implicit, self)
-        else:
-            raw = memoryview(index.buffer)[start:end]
-        btag = BaseTag(tag)
-        elem = DataElement._from_file(
-            btag,
-            vr,
-            raw,
-            index.little_endian,
-            self._character_set if vr in _CHARSET_VRS else None,
-            start,
-            undefined,
-        )
-        if tag >> 16 & 1 and (tag & 0xFFFF) >= 0x1000:
-            creator = self._lookup((tag & 0xFFFF0000) | ((tag >> 8) & 0xFF))
-            if creator is not None:
-                value = creator.value
-                elem.private_creator = value if isinstance(value, str) else None
-        if vr in _AMBIGUOUS_VRS:
+    def _element_from_index(self, position: int, tag: int) -> DataElement:
+        # Specific Character Set itself is plain ASCII: reading it must not ask
+        # for the character set.
+        charset = None if tag == _SPECIFIC_CHARACTER_SET else self._character_set
+        _, (elem,), ambiguous = build_elements(self._index, (position,), charset, self)
+        if ambiguous:
             self._correct_ambiguous(elem)
         return elem
 
-    def _resolve_vr(self, tag: int, vr: str | None, flags: int, length: int) -> str:
+    def _realize(self) -> None:
+        """Move every element still in the index into ``_dict``."""
+        index = self._index
+        if index is None:
+            return
+        gone = self._index_gone
+        positions = None
+        if gone:
+            positions = [i for i, tag in enumerate(index.tags()) if tag not in gone]
+        tags, elements, ambiguous = build_elements(index, positions, self._character_set, self)
+        self._dict.update(zip(tags, elements))
+        object.__setattr__(self, "_index", None)
+        object.__setattr__(self, "_index_gone", None)
+        for elem in ambiguous:
+            self._correct_ambiguous(elem)
+
+    def _resolve_vr(self, tag: int, vr: str | None, flags: int, length: int) -> str:  # noqa: ARG002
         """The VR of an element read without one (implicit VR) or as UN."""
         if vr is None:
             resolved = vr_for_implicit(tag)
@@ -238,18 +231,6 @@ class Dataset:
         from dicomcore.filewriter import correct_ambiguous_vr_element
 
         correct_ambiguous_vr_element(elem, self, self._read_little is not False)
-
-    def _realize(self) -> None:
-        """Move every element still in the index into ``_dict``."""
-        index = self._index
-        if index is None:
-            return
-        gone = self._index_gone or ()
-        for position, tag in enumerate(index.tags()):
-            if tag not in gone:
-                self._dict[tag] = self._element_from_index(position)
-        object.__setattr__(self, "_index", None)
-        object.__setattr__(self, "_index_gone", None)
 
     @property
     def _character_set(self) -> list[str]:
@@ -427,8 +408,12 @@ class Dataset:
 
     def __iter__(self) -> Iterator[DataElement]:
         self._realize()
-        for tag in sorted(self._dict):
-            yield self[tag]
+        elements = self._dict
+        for tag in sorted(elements):
+            elem = elements[tag]
+            if type(elem) is RawDataElement:
+                elem = self._convert_raw(elem)
+            yield elem
 
     def keys(self) -> list[BaseTag]:  # type: ignore[override]
         """The tags of the elements (a set-like view in pydicom; a list here, in tag order)."""
@@ -1023,10 +1008,6 @@ class Dataset:
 
     def __getstate__(self) -> dict[str, Any]:
         self._realize()
-        for elem in self._dict.values():
-            if isinstance(elem, DataElement):
-                elem.value  # noqa: B018
-                elem._raw = None if not isinstance(elem._raw, bytes) else elem._raw
         state = dict(self.__dict__)
         state.pop("buffer", None)
         state["_parent"] = None
@@ -1165,12 +1146,7 @@ def _ends_with_delimiter(source: SequenceSource) -> bool:
 def _copy_element(elem: DataElement | RawDataElement, memo: dict[int, Any]) -> Any:
     if isinstance(elem, RawDataElement):
         return elem
-    new = DataElement.__new__(DataElement)
-    new.__dict__.update(elem.__dict__)
-    new._value = copy.deepcopy(elem.value, memo)
-    raw = elem._raw
-    new._raw = bytes(raw) if raw is not None and not isinstance(raw, SequenceSource) else None
-    return new
+    return copy.deepcopy(elem, memo)
 
 
 def _looks_like_keyword(name: str) -> bool:
@@ -1178,5 +1154,7 @@ def _looks_like_keyword(name: str) -> bool:
     return name.isalnum() and any(c.islower() for c in name)
 
 
-_CHARSET_VRS = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN", "SQ"})
 _AMBIGUOUS_VRS = frozenset({"US or SS", "OB or OW", "US or SS or OW", "US or OW"})
+
+
+configure(DataElement, SequenceSource, convert_value, Dataset._resolve_vr, dictionary_VR, BaseTag)
