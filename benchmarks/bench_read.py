@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -130,10 +131,15 @@ def files_per_second(function, files: list[bytes], repeats: int) -> float:
 def import_seconds(module: str, repeats: int) -> float:
     """Median wall time of ``import module`` in a fresh interpreter."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    # As users run it: with bytecode caching on (some sandboxes turn it off)
+    # and the .pyc files already written by a first import.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
+    subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, check=True)
     times = []
     for _ in range(repeats):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)
+                             check=True, env=env)
         times.append(float(out.stdout))
     return statistics.median(times)
 

@@ -746,19 +746,78 @@ cdef object _private_creator(ElementIndex index, uint32_t tag, dict creators, ob
     return creator
 
 
+cdef ElementCore _build_one(ElementIndex index, Py_ssize_t position, object charset,
+                            object parent, object buffer_view, dict creators):
+    """The DataElement for one record (charset None means: ask ``parent`` if needed)."""
+    cdef Record* r = &index.records[position]
+    cdef ElementCore elem
+    cdef bint implicit
+    vr = vr_string(r.vr)
+    encoded_vr = vr
+    if vr is None:
+        vr = _implicit_vrs.get(r.tag)
+        if vr is None:
+            vr = _resolve_vr(parent, r.tag, None, r.flags, r.length)
+            # The dictionary's answer for a public tag never changes; UN
+            # depends on the element's length, so it is not cached.
+            if not (r.tag >> 16) & 1 and vr != "UN" and len(_implicit_vrs) < 8192:
+                _implicit_vrs[r.tag] = vr
+    elif vr == "UN":
+        vr = _resolve_vr(parent, r.tag, vr, r.flags, r.length)
+    elem = <ElementCore>_element_class.__new__(_element_class)
+    elem._tag_number = r.tag
+    elem.VR = vr
+    elem._value = _UNDECODED
+    elem._raw_little_endian = index.little_endian
+    elem.file_tell = r.value_offset
+    elem.is_undefined_length = (r.flags & FLAG_UNDEFINED_LENGTH) != 0
+    needs_charset = vr == "SQ" or vr in _CHARSET_VRS or (
+        (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000)
+    if needs_charset and charset is None and parent is not None:
+        charset = parent._character_set
+    if vr == "SQ":
+        implicit = index.implicit_vr or (r.flags & FLAG_IMPLICIT) != 0
+        if encoded_vr == "UN":
+            # PS3.5 section 6.2.2: a sequence encoded as UN is implicit VR LE.
+            elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
+                                                True, True, parent)
+        else:
+            elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
+                                                index.little_endian, implicit, parent)
+        elem._encodings = charset
+    else:
+        elem._buffer = buffer_view
+        elem._start = r.value_offset
+        elem._end = r.value_end
+        elem._encodings = charset if vr in _CHARSET_VRS else None
+    if (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000:
+        elem.private_creator = _private_creator(index, r.tag, creators, charset)
+    return elem
+
+
+def element_for(ElementIndex index, uint32_t tag, object parent):
+    """The DataElement for ``tag`` in ``index``, or None; ``parent`` is its Dataset.
+
+    The character set is asked of ``parent`` only for elements that need one.
+    The caller settles ambiguous VRs (``len(element.VR) > 2``).
+    """
+    cdef Py_ssize_t position = index._find(tag)
+    if position < 0:
+        return None
+    return _build_one(index, position, None, parent, memoryview(index.buffer), {})
+
+
 def build_elements(ElementIndex index, positions, object charset, object parent):
     """DataElements for the records at ``positions`` (all if None).
 
     Returns ``(tags, elements, ambiguous)``: the tags and elements in tag
-    order, and the elements whose VR the dictionary leaves open (``US or SS`` and the
-    like), which the dataset must settle. Implicit VR and UN elements get the
-    VR that ``resolve_vr`` gives; private elements get their private creator.
+    order, and the elements whose VR the dictionary leaves open (``US or SS``
+    and the like), which the dataset must settle. Implicit VR and UN elements
+    get the VR that ``resolve_vr`` gives; private elements get their private
+    creator.
     """
     cdef Py_ssize_t position
-    cdef Record* r
     cdef ElementCore elem
-    cdef object vr, buffer_view
-    cdef bint implicit
     cdef dict creators = {}
     cdef list tags = [], elements = [], ambiguous = []
     buffer_view = memoryview(index.buffer)
@@ -767,45 +826,9 @@ def build_elements(ElementIndex index, positions, object charset, object parent)
     for position in positions:
         if position < 0 or position >= index.count:
             raise IndexError(f"element index {position} out of range")
-        r = &index.records[position]
-        vr = vr_string(r.vr)
-        encoded_vr = vr
-        if vr is None:
-            vr = _implicit_vrs.get(r.tag)
-            if vr is None:
-                vr = _resolve_vr(parent, r.tag, None, r.flags, r.length)
-                # The dictionary's answer for a public tag never changes; UN
-                # depends on the element's length, so it is not cached.
-                if not (r.tag >> 16) & 1 and vr != "UN" and len(_implicit_vrs) < 8192:
-                    _implicit_vrs[r.tag] = vr
-        elif vr == "UN":
-            vr = _resolve_vr(parent, r.tag, vr, r.flags, r.length)
-        elem = <ElementCore>_element_class.__new__(_element_class)
-        elem._tag_number = r.tag
-        elem.VR = vr
-        elem._value = _UNDECODED
-        elem._raw_little_endian = index.little_endian
-        elem.file_tell = r.value_offset
-        elem.is_undefined_length = (r.flags & FLAG_UNDEFINED_LENGTH) != 0
-        if vr == "SQ":
-            implicit = index.implicit_vr or (r.flags & FLAG_IMPLICIT) != 0
-            if encoded_vr == "UN":
-                # PS3.5 section 6.2.2: a sequence encoded as UN is implicit VR LE.
-                elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
-                                                    True, True, parent)
-            else:
-                elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
-                                                    index.little_endian, implicit, parent)
-            elem._encodings = charset
-        else:
-            elem._buffer = buffer_view
-            elem._start = r.value_offset
-            elem._end = r.value_end
-            elem._encodings = charset if vr in _CHARSET_VRS else None
-            if len(vr) > 2:
-                ambiguous.append(elem)
-        if (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000:
-            elem.private_creator = _private_creator(index, r.tag, creators, charset)
-        tags.append(r.tag)
+        elem = _build_one(index, position, charset, parent, buffer_view, creators)
+        if len(elem.VR) > 2:
+            ambiguous.append(elem)
+        tags.append(elem._tag_number)
         elements.append(elem)
     return tags, elements, ambiguous

@@ -12,7 +12,6 @@ behaves exactly like one built in memory.
 from __future__ import annotations
 
 import copy
-import io
 import os
 import re
 import warnings
@@ -20,7 +19,7 @@ from collections.abc import Callable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dicomcore import config
-from dicomcore._scan import build_elements, configure
+from dicomcore._scan import build_elements, configure, element_for
 from dicomcore.datadict import (
     dictionary_VR,
     keyword_for_tag,
@@ -113,17 +112,7 @@ class Dataset:
     default_sequence_element_format = "%(tag)s %(name)-35.35s %(VR)s: %(repval)s"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        object.__setattr__(self, "_dict", {})
-        object.__setattr__(self, "_index", None)
-        object.__setattr__(self, "_index_gone", None)
-        object.__setattr__(self, "_parent", None)
-        object.__setattr__(self, "_charset", None)
-        object.__setattr__(self, "_read_implicit", None)
-        object.__setattr__(self, "_read_little", None)
-        object.__setattr__(self, "_read_charset", None)
-        object.__setattr__(self, "_pixel_array", None)
-        object.__setattr__(self, "_pixel_id", {})
-        object.__setattr__(self, "is_undefined_length_sequence_item", False)
+        self.__dict__.update(_fresh_state())
         if args:
             source = args[0]
             if isinstance(source, Dataset):
@@ -144,18 +133,13 @@ class Dataset:
     ) -> Dataset:
         """A dataset whose elements stay in ``index`` until they are asked for."""
         ds = cls.__new__(cls)
-        set_ = object.__setattr__
-        set_(ds, "_dict", {})
-        set_(ds, "_index", index if len(index) else None)
-        set_(ds, "_index_gone", None)
-        set_(ds, "_parent", parent)
-        set_(ds, "_charset", None)
-        set_(ds, "_read_implicit", index.implicit_vr)
-        set_(ds, "_read_little", index.little_endian)
-        set_(ds, "_read_charset", inherited_charset)
-        set_(ds, "_pixel_array", None)
-        set_(ds, "_pixel_id", {})
-        set_(ds, "is_undefined_length_sequence_item", False)
+        state = _fresh_state()
+        state["_index"] = index if len(index) else None
+        state["_parent"] = parent
+        state["_read_implicit"] = index.implicit_vr
+        state["_read_little"] = index.little_endian
+        state["_read_charset"] = inherited_charset
+        ds.__dict__.update(state)
         return ds
 
     # -- element look-up ------------------------------------------------------
@@ -163,30 +147,25 @@ class Dataset:
     def _lookup(self, tag: int) -> DataElement | RawDataElement | None:
         """The element for ``tag`` (taking it out of the index if needed), or None."""
         elem = self._dict.get(tag)
-        if elem is not None or self._index is None:
+        if elem is not None:
             return elem
-        position = self._index.find(tag)
-        if position < 0:
+        index = self._index
+        if index is None:
             return None
         gone = self._index_gone
         if gone is not None and tag in gone:
             return None
-        elem = self._element_from_index(position, tag)
+        elem = element_for(index, tag, self)
+        if elem is None:
+            return None
+        if len(elem.VR) > 2:
+            self._correct_ambiguous(elem)
         self._dict[tag] = elem
         gone = self._index_gone  # building the element may have taken others out
         if gone is None:
             gone = set()
             object.__setattr__(self, "_index_gone", gone)
         gone.add(tag)
-        return elem
-
-    def _element_from_index(self, position: int, tag: int) -> DataElement:
-        # Specific Character Set itself is plain ASCII: reading it must not ask
-        # for the character set.
-        charset = None if tag == _SPECIFIC_CHARACTER_SET else self._character_set
-        _, (elem,), ambiguous = build_elements(self._index, (position,), charset, self)
-        if ambiguous:
-            self._correct_ambiguous(elem)
         return elem
 
     def _realize(self) -> None:
@@ -1075,29 +1054,33 @@ class FileDataset(Dataset):
     ) -> None:
         if isinstance(dataset, Dataset):
             # Share the (possibly still unscanned) state instead of copying elements.
-            super().__init__()
+            state = _fresh_state()
             for name in ("_dict", "_index", "_index_gone", "_read_charset", "_parent"):
-                object.__setattr__(self, name, dataset.__dict__.get(name))
+                state[name] = dataset.__dict__.get(name)
+            self.__dict__.update(state)
         else:
             super().__init__(dataset)
-        object.__setattr__(self, "preamble", preamble)
-        object.__setattr__(self, "file_meta", file_meta if file_meta is not None else FileMetaDataset())
-        object.__setattr__(self, "_read_implicit", is_implicit_VR)
-        object.__setattr__(self, "_read_little", is_little_endian)
-        filename: str | None = None
         if isinstance(filename_or_obj, (str, os.PathLike)):
-            filename = os.fspath(filename_or_obj)
-            object.__setattr__(self, "fileobj_type", open)
-        elif isinstance(filename_or_obj, io.BufferedReader):
-            filename = filename_or_obj.name
-            object.__setattr__(self, "fileobj_type", type(filename_or_obj))
+            filename: str | None = os.fspath(filename_or_obj)
+            fileobj_type: Any = open
         else:
             filename = getattr(filename_or_obj, "name", None)
-            object.__setattr__(self, "fileobj_type", type(filename_or_obj))
-        object.__setattr__(self, "filename", filename)
-        object.__setattr__(self, "timestamp", None)
-        if filename and os.path.exists(filename):
-            object.__setattr__(self, "timestamp", os.stat(filename).st_mtime)
+            fileobj_type = type(filename_or_obj)
+        timestamp = None
+        if filename and fileobj_type is open:
+            try:
+                timestamp = os.stat(filename).st_mtime
+            except OSError:
+                pass
+        self.__dict__.update(
+            preamble=preamble,
+            file_meta=file_meta if file_meta is not None else FileMetaDataset(),
+            _read_implicit=is_implicit_VR,
+            _read_little=is_little_endian,
+            fileobj_type=fileobj_type,
+            filename=filename,
+            timestamp=timestamp,
+        )
 
 
 def read_sequence(source: SequenceSource, encodings: list[str] | None) -> Sequence:
@@ -1141,6 +1124,23 @@ def _ends_with_delimiter(source: SequenceSource) -> bool:
     tail = view[source.end:source.end + 4]
     delimiter = b"\xfe\xff\xdd\xe0" if source.little_endian else b"\xff\xfe\xe0\xdd"
     return bytes(tail) == delimiter
+
+
+def _fresh_state() -> dict[str, Any]:
+    """The instance attributes of an empty dataset."""
+    return {
+        "_dict": {},
+        "_index": None,
+        "_index_gone": None,
+        "_parent": None,
+        "_charset": None,
+        "_read_implicit": None,
+        "_read_little": None,
+        "_read_charset": None,
+        "_pixel_array": None,
+        "_pixel_id": {},
+        "is_undefined_length_sequence_item": False,
+    }
 
 
 def _copy_element(elem: DataElement | RawDataElement, memo: dict[int, Any]) -> Any:

@@ -281,9 +281,7 @@ def dcmread(
         is_implicit_VR=implicit_vr,
         is_little_endian=little_endian,
     )
-    object.__setattr__(result, "buffer", buffer)
-    if filename is None and not isinstance(source, (bytes, bytearray, memoryview)):
-        object.__setattr__(result, "filename", getattr(source, "name", None) if hasattr(source, "name") else source)
+    result.__dict__["buffer"] = buffer
     return result
 
 
