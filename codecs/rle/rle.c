@@ -12,11 +12,12 @@
  * the same walk.
  *
  * Encoder design: each row of each byte plane is coded separately (G.3.1)
- * with the fewest bytes PackBits allows. Bytes that do not repeat are found a
- * machine word at a time and appended to the open literal run; at each run of
- * equal bytes the choice between replicate and literal runs is made from the
- * coder's state alone (see encode_run), which is exact: no other coding of the
- * row is shorter.
+ * with the fewest bytes PackBits allows. One pass over the input splits each
+ * row into its byte planes; repeated bytes are searched 16 (or 8) bytes at a
+ * time, bytes between repeats are copied as whole literal stretches, and at
+ * each run of equal bytes the choice between replicate and literal runs is
+ * made from the coder's state alone (see encode_row), which is exact: no
+ * other coding of the row is shorter.
  */
 #include "rle.h"
 
@@ -115,7 +116,8 @@ static int check_image(const rle_image *image, size_t *plane_length, unsigned *s
                        "bits allocated must be 8, 16, 32 or 64, not %u", bps * 8u);
         return -1;
     }
-    if (image->samples_per_pixel < 1 || image->samples_per_pixel * bps > RLE_MAX_SEGMENTS) {
+    if (image->samples_per_pixel < 1 || image->samples_per_pixel > RLE_MAX_SEGMENTS ||
+        image->samples_per_pixel * bps > RLE_MAX_SEGMENTS) {
         report_problem(report, RLE_BAD_ARGUMENT, 0, 0,
                        "%u samples of %u bits need %u segments; RLE allows 1 to %d "
                        "(PS3.5 G.2)",
@@ -316,8 +318,8 @@ static void cursor_finish(segment_cursor *c, const uint8_t *frame, size_t plane_
 /* Interleave `count` bytes from each of N planes into dst (N bytes per
  * pixel); planes[k] goes to byte k of every pixel. */
 #define DEFINE_INTERLEAVE(N)                                                            \
-    RLE_VECTOR_CLONES static void interleave_##N(uint8_t *restrict dst, const uint8_t *const *planes,     \
-                               size_t count)                                            \
+    RLE_VECTOR_CLONES static void interleave_##N(                                       \
+        uint8_t *restrict dst, const uint8_t *const *planes, size_t count)              \
     {                                                                                   \
         const uint8_t *restrict q[N];                                                   \
         size_t i;                                                                       \
@@ -365,7 +367,7 @@ static void interleave(uint8_t *dst, const uint8_t *const *planes, unsigned n, s
 /* Clear (unsigned) or sign-fill (signed) the bits above bits_stored of every
  * native-endian sample in buf (PS3.5 8.1.1: their content is undefined). */
 #define DEFINE_FIX_UNUSED(NAME, UINT)                                                   \
-    static void NAME(uint8_t *buf, size_t count, unsigned bits, int is_signed)         \
+    static void NAME(uint8_t *buf, size_t count, unsigned bits, int is_signed)          \
     {                                                                                   \
         const UINT mask = (UINT)(((UINT)1 << bits) - 1);                                \
         const UINT sign = (UINT)((UINT)1 << (bits - 1));                                \
@@ -819,8 +821,8 @@ size_t rle_encode_row(const uint8_t *src, size_t length, uint8_t *dst)
 
 /* Split `count` pixels of N contiguous bytes into planes[k][c] = pixel c byte k. */
 #define DEFINE_DEINTERLEAVE(N)                                                          \
-    RLE_VECTOR_CLONES static void deinterleave_##N(const uint8_t *restrict src, uint8_t *const *planes,  \
-                                 size_t count)                                          \
+    RLE_VECTOR_CLONES static void deinterleave_##N(                                     \
+        const uint8_t *restrict src, uint8_t *const *planes, size_t count)              \
     {                                                                                   \
         uint8_t *restrict q[N];                                                         \
         size_t c;                                                                       \
