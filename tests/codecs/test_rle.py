@@ -185,17 +185,17 @@ def test_real_files_geometry_read_from_header(path):
 @pytest.mark.parametrize("path", RLE_FILES, ids=datafiles.file_id)
 def test_real_files_reencode_no_larger_than_original(path):
     # Our coding of each frame decodes back exactly and is never longer than the
-    # coding the file was written with (all of them conformant row-by-row codings).
+    # coding the file was written with.
     ds, frames = _frames_and_dataset(path)
     geometry = _geometry(ds)
     for frame in frames:
         arr = rle.decode_frame(frame, **{**geometry, "bits_stored": None})
         encoded = rle.encode_frame(arr)
-        np.testing.assert_array_equal(rle.decode_frame(encoded, **geometry), arr_masked(arr, ds))
+        np.testing.assert_array_equal(rle.decode_frame(encoded, **geometry), _masked(arr, ds))
         assert len(encoded) <= _padded_length(frame)
 
 
-def arr_masked(arr: np.ndarray, ds: Dataset) -> np.ndarray:
+def _masked(arr: np.ndarray, ds: Dataset) -> np.ndarray:
     """``arr`` with the bits above Bits Stored treated as pydicom does."""
     shift = ds.BitsAllocated - ds.BitsStored
     if not shift:
