@@ -25,8 +25,9 @@ from cpython.bytes cimport (
     PyBytes_GET_SIZE,
 )
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.float cimport PyFloat_FromDouble, PyFloat_FromString
+from cpython.float cimport PyFloat_FromDouble
 from cpython.list cimport PyList_New, PyList_SET_ITEM
+from cpython.object cimport PyObject, PyTypeObject
 from cpython.long cimport (
     PyLong_FromLong,
     PyLong_FromLongLong,
@@ -47,6 +48,11 @@ from dicomcore.multival import MultiValue
 from dicomcore.valuerep import DSfloat, IS, PersonName
 
 cdef extern from "Python.h":
+    PyObject* PyDict_GetItem(object, object)
+    ctypedef struct PyFloatObject:
+        double ob_fval
+    object PyType_GenericAlloc(PyTypeObject*, Py_ssize_t)
+    double PyOS_string_to_double(const char*, char**, PyObject*) except? -1.0
     Py_ssize_t PyUnicode_GET_LENGTH(object)
     Py_UCS4 PyUnicode_READ_CHAR(object, Py_ssize_t)
     bint PyUnicode_Check(object)
@@ -128,11 +134,18 @@ cdef enum CodecKind:
 
 cdef dict _config_dict = _config.__dict__
 cdef object _settings = _config.settings
-cdef object _object_new = object.__new__
-cdef object _float_new = float.__new__
-cdef object _int_new = int.__new__
-cdef object _str_new = str.__new__
-cdef object _RAISE = _config.RAISE
+
+# Instances are made through the base types' tp_new, as float.__new__(DSfloat, x)
+# would, without the argument re-packing of the Python-level __new__ wrapper;
+# the classes' own __new__/__init__ are what these fast paths replace.
+cdef PyTypeObject* _INT_TP = <PyTypeObject*>int
+cdef PyTypeObject* _OBJECT_TP = <PyTypeObject*>object
+cdef PyTypeObject* _STR_TP = <PyTypeObject*>str
+cdef object _DSFLOAT = DSfloat
+cdef object _IS = IS
+cdef object _PERSON_NAME = PersonName
+cdef object _MULTI_VALUE = MultiValue
+cdef tuple _NO_ARGS = ()
 
 cdef object _python_values = None
 cdef dict _codec_kinds = {}
@@ -158,19 +171,27 @@ cdef inline object _fallback(object vr, object raw, bint little, object encoding
     return _py().convert_value_py(vr, raw, little, encodings)
 
 
-cdef inline bint _config_flag(str name):
-    value = _config_dict.get(name)
-    return value is not None and bool(value)
+cdef inline bint _config_flag(str name) except -1:
+    cdef PyObject* value = PyDict_GetItem(_config_dict, name)  # borrowed
+    if value == NULL or value == <PyObject*>False:
+        return False
+    if value == <PyObject*>True:
+        return True
+    return bool(<object>value)
 
 
 # ---------------------------------------------------------------------------
 # Byte scanning (no Python objects)
 # ---------------------------------------------------------------------------
 
+# The Latin-1 characters str.strip() removes: 0x09-0x0D, 0x1C-0x20, 0x85, 0xA0.
+cdef bint _PY_SPACE[256]
+for _c in range(256):
+    _PY_SPACE[_c] = 0x09 <= _c <= 0x0D or 0x1C <= _c <= 0x20 or _c == 0x85 or _c == 0xA0
+
+
 cdef inline bint _is_py_space(uint8_t c) noexcept nogil:
-    # The Latin-1 characters str.strip() removes.
-    return (c == 0x20 or (0x09 <= c <= 0x0D) or (0x1C <= c <= 0x1F)
-            or c == 0x85 or c == 0xA0)
+    return _PY_SPACE[c]
 
 
 cdef inline Py_ssize_t _count_byte(const uint8_t* p, Py_ssize_t n, uint8_t byte) noexcept nogil:
@@ -213,13 +234,19 @@ cdef Py_ssize_t _split(const uint8_t* p, Py_ssize_t n, Trim trim,
         starts[0] = begin
         ends[0] = end
         return 1
+    cdef const uint8_t* separator
     a = begin
-    for i in range(begin, end + 1):
-        if i == end or p[i] == 0x5C:
+    while True:
+        separator = <const uint8_t*>memchr(p + a, 0x5C, end - a)
+        if separator == NULL:
             starts[count] = a
-            ends[count] = i
+            ends[count] = end
             count += 1
-            a = i + 1
+            break
+        starts[count] = a
+        ends[count] = separator - p
+        count += 1
+        a = separator - p + 1
     for i in range(count):
         a = starts[i]
         b = ends[i]
@@ -474,12 +501,100 @@ cdef tuple _encodings_tuple(object encodings):
     return result
 
 
+cdef inline object _new_is(object number, object text):
+    """IS(text) for a checked text whose value is `number`."""
+    cdef tuple args = (number,)
+    instance = _INT_TP.tp_new(<type>_IS, <PyObject*>args, NULL)
+    instance.original_string = text
+    return instance
+
+
+cdef double[23] _POWERS_OF_TEN = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+]
+
+
+cdef inline bint _exact_decimal(const uint8_t* p, Py_ssize_t a, Py_ssize_t b,
+                                double* out) noexcept nogil:
+    """Parse a checked DS text when one IEEE operation gives the exact result.
+
+    With at most 15 significant digits the mantissa is an exact double, and
+    so is 10**k for k <= 22; a single multiplication or division of the two
+    is correctly rounded, i.e. identical to float(text). Other texts return
+    False and go to the general parser.
+    """
+    cdef uint64_t mantissa = 0
+    cdef int significant = 0, scale = 0, exponent = 0, exponent_sign = 1
+    cdef bint negative = False, after_point = False
+    cdef Py_ssize_t i = a
+    cdef uint8_t c
+    if p[i] == 0x2B or p[i] == 0x2D:
+        negative = p[i] == 0x2D
+        i += 1
+    while i < b:
+        c = p[i]
+        if c == 0x2E:
+            after_point = True
+        elif c == 0x45 or c == 0x65:
+            break
+        else:
+            if mantissa or c != 0x30:
+                significant += 1
+                if significant > 15:
+                    return False
+            mantissa = mantissa * 10 + (c - 0x30)
+            if after_point:
+                scale -= 1
+        i += 1
+    if i < b:  # exponent
+        i += 1
+        if p[i] == 0x2B or p[i] == 0x2D:
+            exponent_sign = -1 if p[i] == 0x2D else 1
+            i += 1
+        while i < b:
+            exponent = exponent * 10 + (p[i] - 0x30)
+            if exponent > 400:
+                return False
+            i += 1
+    scale += exponent_sign * exponent
+    if scale > 22 or scale < -22:
+        return False
+    if scale >= 0:
+        out[0] = <double>mantissa * _POWERS_OF_TEN[scale]
+    else:
+        out[0] = <double>mantissa / _POWERS_OF_TEN[-scale]
+    if negative:
+        out[0] = -out[0]
+    return True
+
+
+cdef inline object _new_ds(const uint8_t* p, Py_ssize_t a, Py_ssize_t b):
+    """DSfloat(text) for a checked text of at most 16 characters."""
+    cdef char digits[17]
+    cdef double number
+    if not _exact_decimal(p, a, b, &number):
+        memcpy(digits, p + a, b - a)
+        digits[b - a] = 0
+        # float(text) parses with this very function once the text is ASCII.
+        number = PyOS_string_to_double(digits, NULL, NULL)
+    instance = PyType_GenericAlloc(<PyTypeObject*>_DSFLOAT, 0)
+    (<PyFloatObject*>instance).ob_fval = number
+    instance.original_string = _latin1(p, a, b)
+    return instance
+
+
+cdef inline object _bare(object cls):
+    """An instance of a slotted class without running its __new__/__init__."""
+    return _OBJECT_TP.tp_new(<type>cls, <PyObject*>_NO_ARGS, NULL)
+
+
 cdef inline object _latin1(const uint8_t* p, Py_ssize_t a, Py_ssize_t b):
     return PyUnicode_DecodeLatin1(<const char*>p + a, b - a, NULL)
 
 
 cdef inline object _multi(list items, object constructor):
-    multi = _object_new(MultiValue)
+    multi = _bare(_MULTI_VALUE)
     multi._constructor = constructor
     multi._list = items
     return multi
@@ -584,8 +699,11 @@ cdef object _convert_ui(const uint8_t* p, Py_ssize_t n):
     cdef Pieces pieces
     cdef Py_ssize_t i
     cdef bint valid
-    uid = _py().uid_class()
-    if uid is not _uid_class:
+    cdef tuple args
+    uid = _uid_class
+    if uid is None or uid is str:
+        # Looked up until dicomcore.uid is importable, then kept.
+        uid = _py().uid_class()
         _uid_class = uid
         _uid_is_str_subclass = uid is not str and isinstance(uid, type) and issubclass(uid, str)
     if uid is str:
@@ -603,7 +721,8 @@ cdef object _convert_ui(const uint8_t* p, Py_ssize_t n):
             if valid and _uid_is_str_subclass:
                 # A conformant UID needs nothing from the constructor (no
                 # padding to strip, nothing to warn about): build it directly.
-                text = _str_new(uid, text)
+                args = (text,)
+                text = _STR_TP.tp_new(<type>uid, <PyObject*>args, NULL)
             else:
                 text = uid(text)  # pads, warnings: the UID class knows best
             Py_INCREF(text)
@@ -630,17 +749,15 @@ cdef object _convert_ds(object vr, const uint8_t* p, Py_ssize_t n, object raw, b
             # Blank items, over-long or malformed numbers: what happens then
             # depends on the validation mode, which the Python code handles.
             return _fallback(vr, raw, little, None)
+        if pieces.count == 1:
+            return _new_ds(p, pieces.starts[0], pieces.ends[0])
         items = PyList_New(pieces.count)
         for i in range(pieces.count):
-            text = _latin1(p, pieces.starts[i], pieces.ends[i])
-            number = _float_new(DSfloat, PyFloat_FromString(text))
-            number.original_string = text
+            number = _new_ds(p, pieces.starts[i], pieces.ends[i])
             Py_INCREF(number)
             PyList_SET_ITEM(items, i, number)
     finally:
         _release(&pieces)
-    if PyList_GET_SIZE(items) == 1:
-        return items[0]
     return _multi(items, DSfloat)
 
 
@@ -668,9 +785,11 @@ cdef object _convert_is(object vr, const uint8_t* p, Py_ssize_t n, object raw, b
     cdef Pieces pieces
     cdef Py_ssize_t i
     cdef bint all_valid
-    cdef int64_t* numbers
+    cdef int64_t stack_numbers[_STACK_PIECES]
+    cdef int64_t* numbers = stack_numbers
     _scan(p, n, TRIM_MULTI_STRING, &pieces)
-    numbers = <int64_t*>malloc(pieces.count * sizeof(int64_t))
+    if pieces.count > _STACK_PIECES:
+        numbers = <int64_t*>malloc(pieces.count * sizeof(int64_t))
     try:
         if numbers == NULL:
             raise MemoryError(f"cannot hold {pieces.count} IS values")
@@ -683,17 +802,19 @@ cdef object _convert_is(object vr, const uint8_t* p, Py_ssize_t n, object raw, b
             # Blank, fractional, out of range or malformed items: the Python
             # code warns, raises or keeps them as pydicom does.
             return _fallback(vr, raw, little, None)
+        if pieces.count == 1:
+            return _new_is(PyLong_FromLongLong(numbers[0]),
+                           _latin1(p, pieces.starts[0], pieces.ends[0]))
         items = PyList_New(pieces.count)
         for i in range(pieces.count):
-            number = _int_new(IS, PyLong_FromLongLong(numbers[i]))
-            number.original_string = _latin1(p, pieces.starts[i], pieces.ends[i])
+            number = _new_is(PyLong_FromLongLong(numbers[i]),
+                             _latin1(p, pieces.starts[i], pieces.ends[i]))
             Py_INCREF(number)
             PyList_SET_ITEM(items, i, number)
     finally:
-        free(numbers)
+        if numbers != stack_numbers:
+            free(numbers)
         _release(&pieces)
-    if PyList_GET_SIZE(items) == 1:
-        return items[0]
     return _multi(items, IS)
 
 
@@ -781,16 +902,16 @@ cdef object _convert_pn(const uint8_t* p, Py_ssize_t n, object encodings):
         if not ok:
             return None
         codecs_ = _encodings_tuple(encodings)
-        mode = _settings.reading_validation_mode
         items = PyList_New(pieces.count)
         for i in range(pieces.count):
-            # The name decodes its bytes (its original_string) when first used.
-            name = _object_new(PersonName)
+            # The name decodes its bytes (its original_string) when first used;
+            # its validation mode is the reading mode at that time.
+            name = _bare(_PERSON_NAME)
             name.original_string = PyBytes_FromStringAndSize(
                 <const char*>p + pieces.starts[i], pieces.ends[i] - pieces.starts[i])
             name._components = None
             name.encodings = codecs_
-            name.validation_mode = mode
+            name._validation_mode = None
             Py_INCREF(name)
             PyList_SET_ITEM(items, i, name)
     finally:
@@ -833,11 +954,11 @@ cdef object _empty_value(int code):
         return None
     if code == VR_PN:
         # PersonName("") without running the constructor's checks.
-        name = _object_new(PersonName)
+        name = _bare(_PERSON_NAME)
         name.original_string = None
         name._components = ()
         name.encodings = None
-        name.validation_mode = _settings.reading_validation_mode
+        name._validation_mode = None
         return name
     if _is_text_vr(code):
         return ""

@@ -1039,7 +1039,7 @@ class PersonName:
         Defaults to the reading validation mode.
     """
 
-    __slots__ = ("original_string", "_components", "encodings", "validation_mode", "__weakref__")
+    __slots__ = ("original_string", "_components", "encodings", "_validation_mode", "__weakref__")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> PersonName | None:  # type: ignore[misc]
         if args and args[0] is None:
@@ -1054,7 +1054,7 @@ class PersonName:
         validation_mode: int | None = None,
     ) -> None:
         mode = _validation_mode(validation_mode)
-        self.validation_mode = mode
+        self._validation_mode: int | None = mode
         self._components: tuple[str, ...] | None
         if isinstance(val, PersonName):
             encodings = val.encodings
@@ -1071,14 +1071,25 @@ class PersonName:
         self.encodings = _encodings_tuple(encodings)
 
     @classmethod
-    def _from_encoded(cls, encoded: bytes, encodings: tuple[str, ...], mode: int) -> PersonName:
+    def _from_encoded(cls, encoded: bytes, encodings: tuple[str, ...]) -> PersonName:
         """A name for bytes read from a file, decoded on first use (no checks)."""
         name = object.__new__(cls)
         name.original_string = encoded
         name._components = None
         name.encodings = encodings
-        name.validation_mode = mode
+        name._validation_mode = None
         return name
+
+    @property
+    def validation_mode(self) -> int:
+        """How invalid values are handled (``config.IGNORE``, ``WARN``, ``RAISE``);
+        names read from a file follow the reading validation mode."""
+        mode = self._validation_mode
+        return config.settings.reading_validation_mode if mode is None else mode
+
+    @validation_mode.setter
+    def validation_mode(self, mode: int | None) -> None:
+        self._validation_mode = mode
 
     def __getstate__(self) -> dict[str, Any]:
         return {slot: getattr(self, slot, None) for slot in self.__slots__[:-1]}

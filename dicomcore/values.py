@@ -244,6 +244,13 @@ _SPLIT_SAFE_CODECS = frozenset(
 )  # fmt: skip
 
 
+def _pn_bytes_within_limits(encoded: bytes) -> bool:
+    # At most 3 groups of at most 64 characters (PS3.5 6.2); in the codecs
+    # split before decoding, bytes per group bound characters per group.
+    groups = encoded.split(b"=")
+    return len(groups) <= 3 and all(len(group) <= 64 for group in groups)
+
+
 def _convert_PN(raw: bytes, little: bool, encodings: list[str]) -> Any:
     mode = _reading_mode()
     codecs_ = tuple(encodings)
@@ -252,8 +259,9 @@ def _convert_PN(raw: bytes, little: bool, encodings: list[str]) -> Any:
         # Decoded when first used; the bytes stay the name's original_string.
         names = []
         for piece in stripped.split(b"\\"):
-            name = PersonName._from_encoded(piece, codecs_, mode)
-            validate_value("PN", str(name), mode)
+            name = PersonName._from_encoded(piece, codecs_)
+            if not _pn_bytes_within_limits(piece):
+                validate_value("PN", str(name), mode)  # counts characters, warns
             names.append(name)
         return _single_or_multi(names, PersonName)
 
