@@ -705,20 +705,27 @@ cdef class ElementCore:
         """The element's value, decoded from the file on first access."""
         value = self._value
         if value is _UNDECODED:
-            value = self._value = self._decode()
+            if self._buffer is not None:
+                value = self._decode_buffer()
+            else:
+                value = self._decode_other()
+            self._value = value
         return value
 
     @value.setter
     def value(self, value):
         self._set_value(value)
 
+    cdef object _decode_buffer(self):
+        raw = self._buffer[self._start:self._end]
+        if self._end > self._start and self.VR in _RAW_BYTES_VRS:
+            return bytes(raw)
+        return _convert_value(self.VR, raw, self._raw_little_endian, self._encodings)
+
     def _decode(self):
-        vr = self.VR
+        """Decode the value from the encoded bytes (without caching it)."""
         if self._buffer is not None:
-            raw = self._buffer[self._start:self._end]
-            if self._end > self._start and vr in _RAW_BYTES_VRS:
-                return bytes(raw)
-            return _convert_value(vr, raw, self._raw_little_endian, self._encodings)
+            return self._decode_buffer()
         return self._decode_other()
 
     @property

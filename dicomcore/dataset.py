@@ -388,11 +388,11 @@ class Dataset:
     def __iter__(self) -> Iterator[DataElement]:
         self._realize()
         elements = self._dict
-        for tag in sorted(elements):
-            elem = elements[tag]
+        ordered = [elements[tag] for tag in sorted(elements)]
+        for position, elem in enumerate(ordered):
             if type(elem) is RawDataElement:
-                elem = self._convert_raw(elem)
-            yield elem
+                ordered[position] = self._convert_raw(elem)
+        return iter(ordered)
 
     def keys(self) -> list[BaseTag]:  # type: ignore[override]
         """The tags of the elements (a set-like view in pydicom; a list here, in tag order)."""
