@@ -412,6 +412,25 @@ cdef class ElementIndex:
         return (r.tag, vr_string(r.vr), r.length, r.value_offset, r.value_end,
                 r.header_offset, r.element_end, r.flags)
 
+    def value_bytes(self, uint32_t tag):
+        """The encoded value of ``tag`` as bytes, or None if it is not here."""
+        cdef Py_ssize_t position = self._find(tag)
+        if position < 0:
+            return None
+        return bytes(memoryview(self.buffer)[self.records[position].value_offset:
+                                             self.records[position].value_end])
+
+    @property
+    def is_cut_short(self):
+        """True if the data ends inside an element or an element header."""
+        cdef Py_ssize_t i
+        if self.cut_header_offset >= 0:
+            return True
+        for i in range(self.count):
+            if self.records[i].flags & FLAG_TRUNCATED:
+                return True
+        return False
+
     def truncated(self):
         """Tags of the elements whose values the data ends inside."""
         return [self.records[i].tag for i in range(self.count)

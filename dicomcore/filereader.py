@@ -106,12 +106,11 @@ def _read_file_meta(buffer: Any, start: int) -> tuple[FileMetaDataset, int]:
 
 
 def _transfer_syntax(meta: FileMetaDataset) -> str | None:
-    elem = meta._lookup(_TRANSFER_SYNTAX_UID)
-    if elem is None:
+    index = meta._index
+    raw = index.value_bytes(_TRANSFER_SYNTAX_UID) if index is not None else None
+    if raw is None:
         return None
-    raw = elem._raw if not elem.is_decoded else None
-    value = bytes(raw).decode("ascii", "replace") if raw is not None else str(elem.value or "")
-    return value.strip(" \0") or None
+    return raw.decode("ascii", "replace").strip(" \0") or None
 
 
 _KNOWN_ENCODINGS: dict[str | None, tuple[bool, bool]] = {
@@ -269,19 +268,34 @@ def dcmread(
             UserWarning,
             stacklevel=2,
         )
-    warn_about_truncation(index)
-    dataset = Dataset._from_index(index)
+    if index.is_cut_short:
+        warn_about_truncation(index)
     if specific_tags is not None:
-        dataset = _only(dataset, specific_tags)
-    result = FileDataset(
-        filename if filename is not None else source,
-        dataset,
+        result = FileDataset(
+            filename if filename is not None else source,
+            _only(Dataset._from_index(index), specific_tags),
+        )
+    else:
+        result = FileDataset._from_index(index)
+    if filename is not None:
+        fileobj_type: Any = open
+        try:
+            timestamp: float | None = os.stat(filename).st_mtime
+        except OSError:
+            timestamp = None
+    else:
+        fileobj_type, timestamp = type(source), None
+        filename = getattr(source, "name", None)
+    result.__dict__.update(
         preamble=preamble,
         file_meta=file_meta,
-        is_implicit_VR=implicit_vr,
-        is_little_endian=little_endian,
+        _read_implicit=implicit_vr,
+        _read_little=little_endian,
+        fileobj_type=fileobj_type,
+        filename=filename,
+        timestamp=timestamp,
+        buffer=buffer,
     )
-    result.__dict__["buffer"] = buffer
     return result
 
 
