@@ -26,6 +26,7 @@ from dicomcore.datadict import (
     repeater_has_keyword,
     tag_for_keyword,
 )
+from dicomcore.datadict import keyword_dict as _KEYWORD_TAGS
 from dicomcore.dataelem import (
     DataElement,
     RawDataElement,
@@ -524,11 +525,11 @@ class Dataset:
     # -- keyword attribute access --------------------------------------------
 
     def __getattr__(self, name: str) -> Any:
-        tag = tag_for_keyword(name)
+        tag = _KEYWORD_TAGS.get(name)
         if tag is not None:
-            elem = self._lookup(tag)
+            elem = self._dict.get(tag) or self._lookup(tag)
             if elem is not None:
-                if isinstance(elem, RawDataElement):
+                if type(elem) is RawDataElement:
                     elem = self._convert_raw(elem)
                 return elem.value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
