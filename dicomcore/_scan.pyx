@@ -739,7 +739,14 @@ cdef class ElementCore:
         raw = self._buffer[self._start:self._end]
         if self._end > self._start and self.VR in _RAW_BYTES_VRS:
             return bytes(raw)
-        return _convert_value(self.VR, raw, self._raw_little_endian, self._encodings)
+        try:
+            return _convert_value(self.VR, raw, self._raw_little_endian, self._encodings)
+        except Exception as exc:
+            # Say where: the conversion itself only knows the bytes.
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"while decoding element ({self._tag_number >> 16:04X},"
+                             f"{self._tag_number & 0xFFFF:04X}) {self.VR} at offset {self._start}")
+            raise
 
     def _decode(self):
         """Decode the value from the encoded bytes (without caching it)."""

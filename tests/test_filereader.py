@@ -11,10 +11,12 @@ from pathlib import Path
 import datafiles
 import pydicom
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from oracle import differences, pydicom_read
 
 import dicomcore
-from dicomcore.errors import DicomParseError, InvalidDicomError
+from dicomcore.errors import BytesLengthException, DicomParseError, InvalidDicomError
 
 ALL_FILES = datafiles.all_files()
 
@@ -221,3 +223,46 @@ def test_specific_tags() -> None:
 def test_read_file_meta_info() -> None:
     meta = dicomcore.filereader.read_file_meta_info(datafiles.get("CT_small.dcm"))
     assert meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+
+
+# -- fuzzing: damaged real files never crash, hang or raise anything unexpected ----
+
+FUZZ_SOURCES = ["CT_small.dcm", "rtplan.dcm", "MR_small_implicit.dcm", "chrSQEncoding.dcm",
+                "MR_small_bigendian.dcm", "nested_priv_SQ.dcm"]
+EXPECTED_ERRORS = (InvalidDicomError, ValueError, KeyError, TypeError, UnicodeError,
+                   OverflowError, LookupError, NotImplementedError, BytesLengthException)
+
+
+def _read_everything(data: bytes) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = dicomcore.dcmread(data, force=True)
+        for elem in ds.iterall():
+            elem.value  # noqa: B018
+        str(ds)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(FUZZ_SOURCES),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), min_size=1, max_size=8),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+)
+def test_damaged_files_raise_only_clear_errors(name, edits, cut) -> None:
+    data = bytearray(datafiles.get(name).read_bytes())
+    for where, byte in edits:
+        data[int(where * (len(data) - 1))] = byte
+    if cut is not None:
+        del data[int(cut * len(data)):]
+    try:
+        _read_everything(bytes(data))
+    except EXPECTED_ERRORS:
+        pass
+
+
+def test_conversion_errors_name_the_element() -> None:
+    body = _explicit(0x00280010, b"US", b"\x01\x02\x03")  # 3 bytes cannot be a US
+    ds = dicomcore.dcmread(_file(body))
+    with pytest.raises(BytesLengthException) as caught:
+        ds.Rows  # noqa: B018
+    assert "(0028,0010) US at offset" in "".join(getattr(caught.value, "__notes__", []))
