@@ -734,7 +734,8 @@ cdef object _convert_ui(const uint8_t* p, Py_ssize_t n):
         _release(&pieces)
 
 
-cdef object _convert_ds(object vr, const uint8_t* p, Py_ssize_t n, object raw, bint little):
+cdef object _convert_ds(object vr, const uint8_t* p, Py_ssize_t n, object raw, bint little,
+                        object encodings):
     cdef Pieces pieces
     cdef Py_ssize_t i
     cdef bint all_valid = True
@@ -748,7 +749,7 @@ cdef object _convert_ds(object vr, const uint8_t* p, Py_ssize_t n, object raw, b
         if not all_valid:
             # Blank items, over-long or malformed numbers: what happens then
             # depends on the validation mode, which the Python code handles.
-            return _fallback(vr, raw, little, None)
+            return _fallback(vr, raw, little, encodings)
         if pieces.count == 1:
             return _new_ds(p, pieces.starts[0], pieces.ends[0])
         items = PyList_New(pieces.count)
@@ -781,7 +782,8 @@ cdef bint _parse_is_items(const uint8_t* p, Pieces* pieces, int64_t* numbers) no
     return True
 
 
-cdef object _convert_is(object vr, const uint8_t* p, Py_ssize_t n, object raw, bint little):
+cdef object _convert_is(object vr, const uint8_t* p, Py_ssize_t n, object raw, bint little,
+                        object encodings):
     cdef Pieces pieces
     cdef Py_ssize_t i
     cdef bint all_valid
@@ -801,7 +803,7 @@ cdef object _convert_is(object vr, const uint8_t* p, Py_ssize_t n, object raw, b
         if not all_valid:
             # Blank, fractional, out of range or malformed items: the Python
             # code warns, raises or keeps them as pydicom does.
-            return _fallback(vr, raw, little, None)
+            return _fallback(vr, raw, little, encodings)
         if pieces.count == 1:
             return _new_is(PyLong_FromLongLong(numbers[0]),
                            _latin1(p, pieces.starts[0], pieces.ends[0]))
@@ -984,11 +986,11 @@ cdef object _convert(object vr, int code, const uint8_t* p, Py_ssize_t n,
     if code == VR_DS:
         if _config_flag("use_DS_numpy") or _config_flag("use_DS_decimal"):
             return _fallback(vr, raw, little, encodings)
-        return _convert_ds(vr, p, n, raw, little)
+        return _convert_ds(vr, p, n, raw, little, encodings)
     if code == VR_IS:
         if _config_flag("use_IS_numpy"):
             return _fallback(vr, raw, little, encodings)
-        return _convert_is(vr, p, n, raw, little)
+        return _convert_is(vr, p, n, raw, little, encodings)
     value = _convert_customizable(vr, code, p, n, raw, little, encodings)
     if value is None:
         return _fallback(vr, raw, little, encodings)

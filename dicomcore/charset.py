@@ -373,6 +373,9 @@ _DESIGNATIONS: dict[str, tuple[bytes | None, bytes | None]] = {
 }
 
 
+_MULTI_BYTE_G0 = frozenset({b"\x1b$B", b"\x1b$(D"})
+
+
 def encode_string(
     value: str, encodings: Sequence[str], delimiters: Iterable[int] = TEXT_VR_DELIMS
 ) -> bytes:
@@ -528,6 +531,11 @@ def _encode_with_code_extensions(
                 encodings[0], value, position, position + 1, "no declared character set"
             )
         encoded_bytes, side, needed = choice
+        if g0 in _MULTI_BYTE_G0 and side == 1:
+            # Decoders hand the bytes after ESC $ B to a codec that knows no
+            # G1 set, so close the multi-byte set before a G1 character.
+            out += initial_g0
+            g0 = initial_g0
         if side == 0 and needed != g0:
             out += needed
             g0 = needed
