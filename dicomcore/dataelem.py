@@ -55,22 +55,18 @@ class RawDataElement(NamedTuple):
     is_implicit_VR: bool
     is_little_endian: bool
     is_raw: bool = True
-    is_undefined_length: bool = False
+    is_buffered: bool = False
+
+    @property
+    def is_undefined_length(self) -> bool:
+        return self.length == 0xFFFFFFFF
 
 
 def empty_value_for_VR(VR: str | None, raw: bool = False) -> Any:
-    """The value an empty element of ``VR`` has (PS3.5 section 7.1.1).
+    """The value an empty element of ``VR`` has, as the reader gives it (PS3.5 section 7.1.1)."""
+    from dicomcore.values import empty_value_for_VR as empty_value
 
-    As pydicom: ``[]`` for SQ, ``b""`` (or None) for byte VRs, ``""`` for text
-    VRs (``b""`` when ``raw``), ``None`` for everything else.
-    """
-    if VR == "SQ":
-        return b"" if raw else []
-    if VR in STR_VR or VR == "PN":
-        return b"" if raw else ""
-    if VR in BYTES_VR:
-        return b""
-    return None
+    return empty_value(VR, raw)
 
 
 def _private_vr(tag: int) -> str:
@@ -471,19 +467,18 @@ def _converter(VR: str) -> Callable[[Any], Any]:
     convert = _CONVERTERS.get(VR)
     if convert is not None:
         return convert
-    from dicomcore.uid import UID
-    from dicomcore.valuerep import DS, IS, PersonName
+    if not _CONVERTERS:
+        from dicomcore.uid import UID
+        from dicomcore.valuerep import DS, IS, PersonName
 
-    table: dict[str, Callable[[Any], Any]] = {
-        "UI": lambda v: v if isinstance(v, UID) or not isinstance(v, str) else UID(v),
-        "DS": lambda v: v if v == "" else DS(v),
-        "IS": lambda v: v if v == "" else IS(v),
-        "PN": lambda v: v if isinstance(v, PersonName) else PersonName(v),
-        "AT": lambda v: v if isinstance(v, BaseTag) else Tag(v),
-    }
-    _CONVERTERS.update(table)
-    return _CONVERTERS.get(VR, _identity)
-
+        _CONVERTERS.update({
+            "UI": lambda v: v if isinstance(v, UID) or not isinstance(v, str) else UID(v),
+            "DS": lambda v: v if v == "" else DS(v),
+            "IS": lambda v: v if v == "" else IS(v),
+            "PN": lambda v: v if isinstance(v, PersonName) else PersonName(v),
+            "AT": lambda v: v if isinstance(v, BaseTag) else Tag(v),
+        })
+    return _CONVERTERS.setdefault(VR, _identity)
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {}
 

@@ -298,17 +298,17 @@ class Dataset:
         rec_tag, vr, length, start, end, _, _, flags = index.record(position)
         return RawDataElement(
             BaseTag(rec_tag), vr, length, bytes(memoryview(index.buffer)[start:end]), start,
-            index.implicit_vr or bool(flags & _FLAG_IMPLICIT), index.little_endian, True,
-            bool(flags & _FLAG_UNDEFINED_LENGTH),
+            index.implicit_vr or bool(flags & _FLAG_IMPLICIT), index.little_endian, True, False,
         )
 
     @staticmethod
     def _as_raw(elem: DataElement) -> RawDataElement:
         raw = elem._raw
         value = bytes(raw) if raw is not None else None
+        length = 0xFFFFFFFF if elem.is_undefined_length else len(value) if value is not None else 0
         return RawDataElement(
-            elem.tag, elem.VR, len(value) if value is not None else 0, value,
-            elem.file_tell or 0, False, elem._raw_little_endian, True, elem.is_undefined_length,
+            elem.tag, elem.VR, length, value,
+            elem.file_tell or 0, False, elem._raw_little_endian, True, False,
         )
 
     def __setitem__(self, key: Any, elem: DataElement | RawDataElement) -> None:

@@ -378,5 +378,5 @@ def data_element_generator(
             continue
         yield RawDataElement(
             BaseTag(tag), vr, length, bytes(view[start:end]), start,
-            index.implicit_vr or bool(flags & 4), is_little_endian, True, bool(flags & 1),
+            index.implicit_vr or bool(flags & 4), is_little_endian, True, False,
         )

@@ -95,7 +95,7 @@ class Sequence(MutableSequence["Dataset"]):
     __hash__ = None  # type: ignore[assignment]
 
     def __str__(self) -> str:
-        return str([str(x) for x in self._list])
+        return f"[{''.join(str(item) for item in self._list)}]"
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}, length {len(self)}>"

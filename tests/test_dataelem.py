@@ -1,0 +1,106 @@
+"""DataElement and RawDataElement: pydicom 3's behaviour, side by side."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pydicom
+import pytest
+
+import datafiles
+import dicomcore
+from dicomcore.dataelem import DataElement, RawDataElement
+from dicomcore.tag import BaseTag
+
+CASES = [
+    (0x00100010, "PN", "Doe^John"),
+    (0x00080008, "CS", ["ORIGINAL", "PRIMARY"]),
+    (0x00280030, "DS", ["0.5", "0.25"]),
+    (0x00200013, "IS", "7"),
+    (0x00280010, "US", 512),
+    (0x00080018, "UI", "1.2.840.10008.5.1.4.1.1.2"),
+    (0x00081030, "LO", ""),
+    (0x7FE00010, "OB", b"\x00\x01\x02\x03"),
+    (0x00091001, "LO", "private value"),
+    (0x00100021, "LO", "x" * 40),
+    (0x00181310, "US", [0, 256, 256, 0]),
+]
+
+
+@pytest.mark.parametrize(("tag", "vr", "value"), CASES)
+def test_properties_match_pydicom(tag, vr, value) -> None:
+    ours = DataElement(tag, vr, value)
+    theirs = pydicom.DataElement(tag, vr, value)
+    assert ours.tag == theirs.tag and isinstance(ours.tag, BaseTag)
+    assert ours.VR == theirs.VR
+    assert ours.VM == theirs.VM
+    assert ours.keyword == theirs.keyword
+    assert ours.is_private == theirs.is_private
+    assert ours.is_retired == theirs.is_retired
+    assert ours.is_empty == theirs.is_empty
+    assert ours.repval == theirs.repval
+    assert str(ours) == str(theirs)
+    assert repr(ours) == repr(theirs)
+    if not ours.is_private:
+        assert ours.name == theirs.name
+
+
+@pytest.mark.parametrize("vr", ["PN", "LO", "DS", "IS", "US", "FL", "OB", "SQ", "UI", "DA", "AT"])
+def test_empty_values_and_clear_match_pydicom(vr) -> None:
+    ours = DataElement(0x00100010, vr, None)
+    theirs = pydicom.DataElement(0x00100010, vr, None)
+    assert ours.empty_value == theirs.empty_value
+    assert ours.is_empty and theirs.is_empty
+    ours.clear()
+    assert ours.is_empty
+
+
+def test_backslash_strings_become_multiple_values() -> None:
+    elem = DataElement(0x00080008, "CS", "ORIGINAL\\PRIMARY")
+    assert list(elem.value) == ["ORIGINAL", "PRIMARY"] and elem.VM == 2
+    text = DataElement(0x00081030, "LT", "a\\b")  # LT allows backslashes
+    assert text.value == "a\\b" and text.VM == 1
+
+
+def test_equality_and_unhashable() -> None:
+    assert DataElement(0x00100010, "PN", "A^B") == DataElement(0x00100010, "PN", "A^B")
+    assert DataElement(0x00100010, "PN", "A^B") != DataElement(0x00100010, "PN", "A^C")
+    assert DataElement(0x00100010, "PN", "A^B") != DataElement(0x00100020, "PN", "A^B")
+    with pytest.raises(TypeError):
+        hash(DataElement(0x00100010, "PN", "A^B"))
+
+
+def test_elements_read_from_a_file_decode_lazily_and_copy() -> None:
+    ds = dicomcore.dcmread(datafiles.get("CT_small.dcm"))
+    elem = ds[0x00100010]
+    assert not elem.is_decoded
+    assert elem.value == "CompressedSamples^CT1"
+    assert elem.is_decoded
+    clone = copy.deepcopy(elem)
+    clone.value = "Other^Name"
+    assert elem.value == "CompressedSamples^CT1"
+    restored = pickle.loads(pickle.dumps(ds[0x00280030]))
+    assert restored == ds[0x00280030]
+    assert ds[0x00091001].private_creator == "GEMS_IDEN_01"
+
+
+def test_getitem_on_multi_values_and_sequences() -> None:
+    elem = DataElement(0x00280030, "DS", ["0.5", "0.25"])
+    assert elem[1] == 0.25
+    with pytest.raises(TypeError, match="unscriptable"):
+        DataElement(0x00280010, "US", 5)[0]
+
+
+def test_raw_data_element_fields_match_pydicom() -> None:
+    path = datafiles.get("CT_small.dcm")
+    ours = dicomcore.dcmread(path).get_item(0x00100010)
+    theirs = pydicom.dcmread(path).get_item(0x00100010)
+    assert isinstance(ours, RawDataElement)
+    assert ours._fields == theirs._fields
+    assert tuple(ours) == tuple(theirs)
+
+
+def test_unknown_public_un_takes_the_dictionary_vr() -> None:
+    assert DataElement(0x00280010, "UN", b"\x00\x02").VR == "US"
+    assert DataElement(0x00091001, "UN", b"\x00\x02").VR == "UN"
