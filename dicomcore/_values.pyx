@@ -38,6 +38,8 @@ from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
+from libc.float cimport FLT_MAX
+from libc.math cimport fabs, isinf
 from libc.string cimport memchr, memcpy
 
 import codecs
@@ -1087,10 +1089,15 @@ cdef bint _store_number(int code, object item, uint8_t* out, bint swap) except -
         if PyFloat_CheckExact(item):
             f64 = PyFloat_AS_DOUBLE(item)
         elif PyLong_CheckExact(item):
-            f64 = item
+            try:
+                f64 = item
+            except OverflowError:
+                return False  # Python words the error
         else:
             return False
         if code == VR_FL:
+            if fabs(f64) > FLT_MAX and not isinf(f64):
+                return False  # too large for float32: Python raises the error
             f32 = <float>f64
             memcpy(&u32, &f32, 4)
             u32 = _load32(<const uint8_t*>&u32, swap)
@@ -1106,7 +1113,6 @@ cdef bint _store_number(int code, object item, uint8_t* out, bint swap) except -
     if overflow:
         return False
     if code == VR_US and 0 <= v <= 0xFFFF:
-        u16 = _load16(<const uint8_t*>&v if _HOST_LITTLE else (<const uint8_t*>&v) + 6, False)
         u16 = <uint16_t>v
         u16 = _load16(<const uint8_t*>&u16, swap)
         memcpy(out, &u16, 2)

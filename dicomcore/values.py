@@ -388,10 +388,16 @@ def convert_value_py(
     converter = _CONVERTERS.get(vr)
     if converter is None:
         raise _unknown_vr(vr)
-    if not raw:
+    if raw is None or not raw:  # pydicom keeps some empty values as None
         return empty_value_for_VR(vr)
     if not isinstance(raw, bytes):
-        raw = bytes(raw)
+        try:
+            raw = bytes(memoryview(raw))
+        except TypeError:
+            raise TypeError(
+                f"The encoded value of a VR {vr} element must be bytes-like, "
+                f"not {type(raw).__name__}"
+            ) from None
     codecs_ = _as_codec_list(encodings)
     try:
         return converter(raw, is_little_endian, codecs_)
@@ -585,7 +591,7 @@ def _number_encoder(
             items = [int(item) for item in items]
         try:
             return struct.pack(f"{order}{len(items)}{code}", *items)
-        except (struct.error, TypeError) as exc:
+        except (struct.error, TypeError, OverflowError) as exc:
             raise ValueError(f"cannot encode {value!r} as VR {vr}: {exc}") from None
 
     return encode
@@ -777,5 +783,8 @@ try:
 except ImportError:  # the extension is not built: the pure-Python code serves
     _accelerated = None
 else:
+    # Same behaviour, same documentation: help() shows the full docstrings.
+    _accelerated.convert_value.__doc__ = convert_value.__doc__
+    _accelerated.encode_value.__doc__ = encode_value.__doc__
     convert_value = _accelerated.convert_value  # noqa: F811
     encode_value = _accelerated.encode_value  # noqa: F811

@@ -14,6 +14,9 @@ import datafiles
 import numpy as np
 import pydicom
 import pydicom.config
+import pydicom.dataelem
+import pydicom.tag
+import pydicom.values
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,7 +28,7 @@ from pydicom.multival import MultiValue as PydicomMultiValue
 from dicomcore import config, values
 from dicomcore.errors import BytesLengthException
 from dicomcore.multival import MultiValue
-from dicomcore.valuerep import ISfloat, PersonName
+from dicomcore.valuerep import IS, DSfloat, ISfloat, PersonName
 
 IMPLEMENTATIONS = {"python": (values.convert_value_py, values.encode_value_py)}
 if values._accelerated is not None:
@@ -711,3 +714,53 @@ def test_extension_and_python_agree_on_any_bytes(vr, raw, little, encodings) -> 
         fast = outcome(values._accelerated.convert_value, memoryview(raw))
         slow = outcome(values.convert_value_py, raw)
     assert fast == slow
+
+
+USER_VALUES = st.one_of(
+    st.none(),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([2**1100, 1e39, -1e39, math.inf, math.nan, 3.4e38]),
+    st.floats(width=64),
+    st.text(alphabet="AZaz09 .^=\\-é山", max_size=12),
+    st.lists(st.integers(-(2**17), 2**17), max_size=4),
+    st.lists(st.floats(allow_nan=False), min_size=1, max_size=3),
+    st.binary(max_size=6),
+    st.sampled_from(
+        [
+            DSfloat("1.50"),
+            IS("007"),
+            PersonName("Doe^John"),
+            PersonName("Yamada^Tarou=山田^太郎", ["iso8859", "iso2022_jp"]),
+            MultiValue(str, ["A", "B"]),
+            MultiValue(DSfloat, ["1.5", "2"]),
+            datetime.date(2020, 1, 2),
+            (0x10, 0x20),
+            np.arange(3, dtype=np.uint16),
+            np.array([1.5, -2.5]),
+        ]
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    vr=st.sampled_from(sorted(values._ENCODERS)),
+    value=USER_VALUES,
+    little=st.booleans(),
+    encodings=st.sampled_from(
+        [None, ["latin_1"], ["UTF8"], ["iso8859", "iso2022_jp"], ["iso8859", "latin_1"]]
+    ),
+)
+def test_extension_and_python_encode_alike(vr, value, little, encodings) -> None:
+    if values._accelerated is None:
+        pytest.skip("the extension is not built (see test_accelerator_is_built)")
+
+    def outcome(function):
+        try:
+            return ("bytes", function(vr, value, little, encodings))
+        except Exception as exc:  # noqa: BLE001
+            return ("raised", type(exc).__name__)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert outcome(values._accelerated.encode_value) == outcome(values.encode_value_py)
