@@ -571,11 +571,12 @@ cdef inline bint _exact_decimal(const uint8_t* p, Py_ssize_t a, Py_ssize_t b,
     return True
 
 
-cdef inline object _new_ds(const uint8_t* p, Py_ssize_t a, Py_ssize_t b):
-    """DSfloat(text) for a checked text of at most 16 characters."""
+cdef inline object _new_ds(const uint8_t* p, Py_ssize_t a, Py_ssize_t b,
+                           double number, bint parsed):
+    """DSfloat(text) for a checked text of at most 16 characters, whose value
+    is `number` if `parsed`."""
     cdef char digits[17]
-    cdef double number
-    if not _exact_decimal(p, a, b, &number):
+    if not parsed:
         memcpy(digits, p + a, b - a)
         digits[b - a] = 0
         # float(text) parses with this very function once the text is ASCII.
@@ -645,11 +646,14 @@ cdef inline void _release(Pieces* pieces) noexcept:
     pieces.ends = pieces.stack_ends
 
 
-cdef bint _all_valid_ds(const uint8_t* p, Pieces* pieces) noexcept nogil:
+cdef bint _parse_ds_items(const uint8_t* p, Pieces* pieces, double* numbers,
+                          bint* parsed) noexcept nogil:
+    """Check every DS item; parse those the exact fast path can."""
     cdef Py_ssize_t i
     for i in range(pieces.count):
         if not _valid_ds(p, pieces.starts[i], pieces.ends[i]):
             return False
+        parsed[i] = _exact_decimal(p, pieces.starts[i], pieces.ends[i], &numbers[i])
     return True
 
 
@@ -740,26 +744,39 @@ cdef object _convert_ds(object vr, const uint8_t* p, Py_ssize_t n, object raw, b
                         object encodings):
     cdef Pieces pieces
     cdef Py_ssize_t i
-    cdef bint all_valid = True
+    cdef bint all_valid
+    cdef double stack_numbers[_STACK_PIECES]
+    cdef bint stack_parsed[_STACK_PIECES]
+    cdef double* numbers = stack_numbers
+    cdef bint* parsed = stack_parsed
     _scan(p, n, TRIM_DS, &pieces)
     try:
+        if pieces.count > _STACK_PIECES:
+            numbers = <double*>malloc(pieces.count * sizeof(double))
+            parsed = <bint*>malloc(pieces.count * sizeof(bint))
+            if numbers == NULL or parsed == NULL:
+                raise MemoryError(f"cannot hold {pieces.count} DS values")
         if n >= _NOGIL_MIN_BYTES:
             with nogil:
-                all_valid = _all_valid_ds(p, &pieces)
+                all_valid = _parse_ds_items(p, &pieces, numbers, parsed)
         else:
-            all_valid = _all_valid_ds(p, &pieces)
+            all_valid = _parse_ds_items(p, &pieces, numbers, parsed)
         if not all_valid:
             # Blank items, over-long or malformed numbers: what happens then
             # depends on the validation mode, which the Python code handles.
             return _fallback(vr, raw, little, encodings)
         if pieces.count == 1:
-            return _new_ds(p, pieces.starts[0], pieces.ends[0])
+            return _new_ds(p, pieces.starts[0], pieces.ends[0], numbers[0], parsed[0])
         items = PyList_New(pieces.count)
         for i in range(pieces.count):
-            number = _new_ds(p, pieces.starts[i], pieces.ends[i])
+            number = _new_ds(p, pieces.starts[i], pieces.ends[i], numbers[i], parsed[i])
             Py_INCREF(number)
             PyList_SET_ITEM(items, i, number)
     finally:
+        if numbers != stack_numbers:
+            free(numbers)
+        if parsed != stack_parsed:
+            free(parsed)
         _release(&pieces)
     return _multi(items, DSfloat)
 

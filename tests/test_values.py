@@ -764,3 +764,40 @@ def test_extension_and_python_encode_alike(vr, value, little, encodings) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert outcome(values._accelerated.encode_value) == outcome(values.encode_value_py)
+
+
+DS_SYNTAX = r"[+-]?([0-9]{1,9}(\.[0-9]{0,9})?|\.[0-9]{1,9})([eE][+-]?[0-9]{1,3})?"
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.from_regex(DS_SYNTAX, fullmatch=True).filter(lambda t: len(t) <= 16),
+                      min_size=1, max_size=3))  # fmt: skip
+def test_ds_value_is_exactly_float_of_its_text(texts, impl) -> None:
+    convert, _ = impl
+    value = convert("DS", "\\".join(texts).encode())
+    items = [value] if len(texts) == 1 else list(value)
+    for text, item in zip(texts, items):
+        assert type(item) is DSfloat
+        assert struct.pack("<d", item) == struct.pack("<d", float(text))
+        assert str(item) == text
+
+
+def test_pure_python_serves_without_the_extension() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys; sys.modules['dicomcore._values'] = None\n"
+        "from dicomcore import values\n"
+        "assert values._accelerated is None\n"
+        "assert type(values.convert_value).__name__ == 'function'\n"
+        "assert values.convert_value('DS', b'1.50\\\\2 ') == ['1.50', '2']\n"
+        "assert values.encode_value('US', [1, 2]) == b'\\x01\\x00\\x02\\x00'\n"
+        "assert str(values.convert_value('PN', b'Doe^John ')) == 'Doe^John'\n"
+    )
+    root = Path(values.__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
