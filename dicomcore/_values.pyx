@@ -124,7 +124,6 @@ cdef enum Trim:
     TRIM_AE             # split; items strip() (AE spaces are not significant)
     TRIM_TEXT           # split; items rstrip("\0 ") (SH, LO, UC)
     TRIM_DS             # value strip(), rstrip(" \0"), split; items strip()
-    TRIM_IS             # value rstrip(" \0"), split; items strip()
     TRIM_SINGLE         # no split; rstrip("\0 ") (ST, LT, UT)
 
 # Codec families with a C fast path.
@@ -229,7 +228,7 @@ cdef Py_ssize_t _split(const uint8_t* p, Py_ssize_t n, Trim trim,
             begin += 1
         while end > begin and _is_py_space(p[end - 1]):
             end -= 1
-    if trim == TRIM_MULTI_STRING or trim == TRIM_DS or trim == TRIM_IS or trim == TRIM_SINGLE:
+    if trim == TRIM_MULTI_STRING or trim == TRIM_DS or trim == TRIM_SINGLE:
         while end > begin and (p[end - 1] == 0x20 or p[end - 1] == 0x00):
             end -= 1
     if trim == TRIM_SINGLE:
@@ -252,7 +251,7 @@ cdef Py_ssize_t _split(const uint8_t* p, Py_ssize_t n, Trim trim,
     for i in range(count):
         a = starts[i]
         b = ends[i]
-        if trim == TRIM_AE or trim == TRIM_DS or trim == TRIM_IS:
+        if trim == TRIM_AE or trim == TRIM_DS:
             while a < b and _is_py_space(p[a]):
                 a += 1
             while b > a and _is_py_space(p[b - 1]):

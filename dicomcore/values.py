@@ -155,13 +155,16 @@ def _convert_UI(raw: bytes, little: bool, encodings: list[str]) -> Any:
 
 
 def _date_time_converter(
-    factory: Callable[[str], Any], min_length: int, max_length: int
+    factory: Callable[[str], Any], length_limits: tuple[int, int] | None
 ) -> Callable[[bytes, bool, list[str]], Any]:
+    # DA, DT and TM are text unless config.datetime_conversion asks for
+    # datetime objects, as in pydicom.
     def from_text(item: str) -> Any:
         item = item.rstrip()
-        if item and not min_length <= len(item) <= max_length:
+        if length_limits and item and not length_limits[0] <= len(item) <= length_limits[1]:
             config.logger.warning(
-                f"Expected length between {min_length} and {max_length}, got length {len(item)}"
+                f"Expected length between {length_limits[0]} and {length_limits[1]}, "
+                f"got length {len(item)}"
             )
         return factory(item)
 
@@ -174,9 +177,9 @@ def _date_time_converter(
     return convert
 
 
-_convert_DA = _date_time_converter(DA, 0, 10**9)
-_convert_DT = _date_time_converter(DT, 4, 26)
-_convert_TM = _date_time_converter(TM, 2, 16)
+_convert_DA = _date_time_converter(DA, None)
+_convert_DT = _date_time_converter(DT, (4, 26))
+_convert_TM = _date_time_converter(TM, (2, 16))
 
 
 def _check_numeric_text(text: str, allowed: str, vr: str) -> None:
@@ -504,10 +507,15 @@ def _encode_text(value: Any, little: bool, encodings: list[str]) -> bytes:
         return bytes(value)
     if isinstance(value, str):
         return encode_string(value, encodings)
-    return b"\\".join(
-        bytes(item) if isinstance(item, bytes | bytearray) else encode_string(str(item), encodings)
-        for item in _items(value)
-    )
+    return b"\\".join(_encode_text_item(item, encodings) for item in _items(value))
+
+
+def _encode_text_item(item: Any, encodings: list[str]) -> bytes:
+    if item is None:
+        return b""
+    if isinstance(item, bytes | bytearray):
+        return bytes(item)
+    return encode_string(str(item), encodings)
 
 
 def _encode_person_name(item: Any, encodings: list[str]) -> bytes:
