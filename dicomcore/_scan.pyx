@@ -804,8 +804,9 @@ cdef ElementCore _build_one(ElementIndex index, Py_ssize_t position, object char
     elem._raw_little_endian = index.little_endian
     elem.file_tell = r.value_offset
     elem.is_undefined_length = (r.flags & FLAG_UNDEFINED_LENGTH) != 0
-    needs_charset = vr == "SQ" or vr in _CHARSET_VRS or (
-        (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000)
+    # Specific Character Set itself never needs one (and asking would recurse).
+    needs_charset = r.tag != 0x00080005 and (vr == "SQ" or vr in _CHARSET_VRS or (
+        (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000))
     if needs_charset and charset is None and parent is not None:
         charset = parent._character_set
     if vr == "SQ":

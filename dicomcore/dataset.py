@@ -218,11 +218,13 @@ class Dataset:
         charset = self._charset
         if charset is None:
             elem = self._lookup(_SPECIFIC_CHARACTER_SET)
-            if elem is not None and not isinstance(elem, RawDataElement) and elem.value:
+            terms = [] if elem is None or isinstance(elem, RawDataElement) else elem.value
+            terms = [terms] if isinstance(terms, str) else terms
+            terms = [t for t in terms or () if isinstance(t, str)]
+            if terms:
                 from dicomcore.charset import convert_encodings
 
-                value = elem.value
-                charset = convert_encodings(list(value) if not isinstance(value, str) else [value])
+                charset = convert_encodings(terms)
             elif self._parent is not None:
                 charset = self._parent._character_set
             elif self._read_charset is not None:

@@ -453,6 +453,8 @@ def encode_file(
         for tag, elem in original_meta._dict.items():
             file_meta._dict[int(tag)] = copy.copy(elem)
     ts_value = file_meta.get("TransferSyntaxUID", None)
+    if ts_value and not isinstance(ts_value, str):
+        raise ValueError(f"(0002,0010) Transfer Syntax UID is not a UID: {ts_value!r}")
     transfer_syntax = UID(ts_value) if ts_value else None
     implicit, little = _determine_encoding(
         dataset, transfer_syntax, implicit_vr, little_endian, force_encoding
