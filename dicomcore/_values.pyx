@@ -45,7 +45,6 @@ from libc.string cimport memchr, memcpy
 import codecs
 
 from dicomcore import config as _config
-from dicomcore.errors import BytesLengthException
 from dicomcore.multival import MultiValue
 from dicomcore.valuerep import DSfloat, IS, PersonName
 
