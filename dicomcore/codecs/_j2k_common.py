@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -73,6 +73,102 @@ def container_bits(precision: int) -> int:
     return 32
 
 
+class FrameLayout(NamedTuple):
+    """Where a decoded frame goes: its array shape and dtype, and its origin.
+
+    ``origin`` is the (row, column) of the output's first sample on the image
+    at the decoded resolution, for decoders that decode whole images.
+    """
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    origin: tuple[int, int]
+
+
+def _reduced_span(low: int, high: int, reduce: int) -> tuple[int, int]:
+    """[low, high) on the reference grid, on the grid at 1 / 2**reduce resolution.
+
+    ISO/IEC 15444-1 B.5: a resolution level spans ceil(x / 2**r) at each end.
+    """
+    scale = 1 << reduce
+    return -(-low // scale), -(-high // scale)
+
+
+def frame_layout(
+    header: dict[str, Any],
+    *,
+    rows: int | None = None,
+    columns: int | None = None,
+    samples_per_pixel: int | None = None,
+    bits_allocated: int | None = None,
+    pixel_representation: int | None = None,
+    reduce: int = 0,
+    region: tuple[int, int, int, int] | None = None,
+) -> FrameLayout:
+    """Check a codestream's header against the dataset and size the output.
+
+    ``header`` needs ``rows``, ``columns``, ``offset``, ``components``,
+    ``precision``, ``is_signed`` and ``decompositions``. The dataset's values
+    (PS3.3 C.7.6.3, Image Pixel Module) must agree with the header when given;
+    Bits Allocated sets the dtype (default: the smallest container of the
+    codestream's precision, as pydicom 3 does).
+    """
+    height, width, components = header["rows"], header["columns"], header["components"]
+    if rows is not None and rows != height:
+        raise JPEG2000Error(f"the codestream has {height} rows but (0028,0010) Rows is {rows}")
+    if columns is not None and columns != width:
+        raise JPEG2000Error(
+            f"the codestream has {width} columns but (0028,0011) Columns is {columns}"
+        )
+    if samples_per_pixel is not None and samples_per_pixel != components:
+        raise JPEG2000Error(
+            f"the codestream has {components} components but (0028,0002) Samples per Pixel "
+            f"is {samples_per_pixel}"
+        )
+    if components not in (1, 2, 3, 4):
+        raise JPEG2000Error(f"{components} components are not supported (1 to 4 are)")
+    if (rows is None or columns is None) and height * width * components > MAX_UNCHECKED_SAMPLES:
+        raise JPEG2000Error(
+            f"the codestream declares {height} x {width} x {components} samples; pass rows "
+            "and columns from the dataset to decode an image this large"
+        )
+    precision = header["precision"]
+    if pixel_representation is None:
+        pixel_representation = int(header["is_signed"])
+    if bits_allocated is None:
+        bits_allocated = container_bits(precision)
+    elif precision > bits_allocated:
+        raise JPEG2000Error(
+            f"the codestream's precision ({precision} bits) does not fit in "
+            f"(0028,0100) Bits Allocated ({bits_allocated})"
+        )
+    dtype = sample_dtype(bits_allocated, pixel_representation)
+
+    decompositions = header.get("decompositions", 32)
+    if reduce < 0 or reduce > decompositions:
+        raise JPEG2000Error(
+            f"reduce must be 0 to {decompositions} (the codestream's number of wavelet "
+            f"decompositions), not {reduce}"
+        )
+    top, left, bottom, right = 0, 0, height, width
+    if region is not None:
+        top, left, bottom, right = (int(v) for v in region)
+        if not (0 <= top < bottom <= height and 0 <= left < right <= width):
+            raise ValueError(
+                f"region (top, left, bottom, right) = {tuple(region)} is not inside the "
+                f"{height} x {width} image"
+            )
+    origin_y, origin_x = header["offset"]
+    image_top, _ = _reduced_span(origin_y, origin_y, reduce)
+    image_left, _ = _reduced_span(origin_x, origin_x, reduce)
+    first_row, end_row = _reduced_span(origin_y + top, origin_y + bottom, reduce)
+    first_column, end_column = _reduced_span(origin_x + left, origin_x + right, reduce)
+    shape: tuple[int, ...] = (end_row - first_row, end_column - first_column)
+    if components > 1:
+        shape += (components,)
+    return FrameLayout(shape, dtype, (first_row - image_top, first_column - image_left))
+
+
 def thread_count(threads: int | None) -> int:
     """The size of the frame pool: ``threads`` or, when None, every CPU."""
     if threads is None:
@@ -105,7 +201,7 @@ def decode_batch(
     workers = min(pool_size, count)
     try:
         shape, dtype = layout(frames[0], **kwargs)
-    except JPEG2000Error as exc:
+    except ValueError as exc:
         raise type(exc)(f"frame 0: {exc}") from exc
     if out is None:
         out = np.empty((count, *shape), dtype=dtype)
@@ -121,7 +217,7 @@ def decode_batch(
     def job(index: int) -> None:
         try:
             decode_one(frames[index], out=out[index], threads=codec_threads, **kwargs)
-        except JPEG2000Error as exc:
+        except ValueError as exc:
             raise type(exc)(f"frame {index}: {exc}") from exc
 
     if workers <= 1:
@@ -149,7 +245,7 @@ def encode_batch(
     def job(index: int) -> bytes:
         try:
             return encode_one(arr[index], **kwargs)
-        except JPEG2000Error as exc:
+        except ValueError as exc:
             raise type(exc)(f"frame {index}: {exc}") from exc
 
     if workers <= 1:

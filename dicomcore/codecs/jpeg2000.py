@@ -35,13 +35,11 @@ from dicomcore.codecs._j2k_common import (
     HTJ2K_LOSSLESS_RPCL,
     JPEG2000,
     JPEG2000_LOSSLESS,
-    MAX_UNCHECKED_SAMPLES,
     JPEG2000Error,
     JPEG2000Warning,
-    container_bits,
     decode_batch,
     encode_batch,
-    sample_dtype,
+    frame_layout,
 )
 
 try:
@@ -133,15 +131,6 @@ def read_header(src: bytes | bytearray | memoryview) -> dict[str, Any]:
     return _library().read_header(_as_buffer(src))
 
 
-def _reduced(low: int, high: int, reduce: int) -> int:
-    """The number of samples of [low, high) on the grid at 1 / 2**reduce resolution.
-
-    ISO/IEC 15444-1 B.5: a resolution's extent is ceil(x / 2**r) at each end.
-    """
-    scale = 1 << reduce
-    return -(-high // scale) - -(-low // scale)
-
-
 def _layout(
     src: Any,
     *,
@@ -155,59 +144,17 @@ def _layout(
     **_: Any,
 ) -> tuple[tuple[int, ...], np.dtype]:
     """The output shape and dtype of one frame, from its header and the dataset's values."""
-    header = _library().read_header(src)
-    height, width, components = header["rows"], header["columns"], header["components"]
-    if rows is not None and rows != height:
-        raise JPEG2000Error(f"the codestream has {height} rows but (0028,0010) Rows is {rows}")
-    if columns is not None and columns != width:
-        raise JPEG2000Error(
-            f"the codestream has {width} columns but (0028,0011) Columns is {columns}"
-        )
-    if samples_per_pixel is not None and samples_per_pixel != components:
-        raise JPEG2000Error(
-            f"the codestream has {components} components but (0028,0002) Samples per Pixel "
-            f"is {samples_per_pixel}"
-        )
-    if components not in (1, 2, 3, 4):
-        raise JPEG2000Error(f"{components} components are not supported (1 to 4 are)")
-    if (rows is None or columns is None) and height * width * components > MAX_UNCHECKED_SAMPLES:
-        raise JPEG2000Error(
-            f"the codestream declares {height} x {width} x {components} samples; pass rows "
-            "and columns from the dataset to decode an image this large"
-        )
-    precision = header["precision"]
-    if pixel_representation is None:
-        pixel_representation = int(header["is_signed"])
-    if bits_allocated is None:
-        bits_allocated = container_bits(precision)
-    elif precision > bits_allocated:
-        raise JPEG2000Error(
-            f"the codestream's precision ({precision} bits) does not fit in "
-            f"(0028,0100) Bits Allocated ({bits_allocated})"
-        )
-    dtype = sample_dtype(bits_allocated, pixel_representation)
-
-    if reduce < 0 or reduce > header.get("decompositions", 32):
-        raise JPEG2000Error(
-            f"reduce must be 0 to {header.get('decompositions', 32)} (the codestream's number "
-            f"of wavelet decompositions), not {reduce}"
-        )
-    top, left, bottom, right = 0, 0, height, width
-    if region is not None:
-        top, left, bottom, right = (int(v) for v in region)
-        if not (0 <= top < bottom <= height and 0 <= left < right <= width):
-            raise ValueError(
-                f"region (top, left, bottom, right) = {tuple(region)} is not inside the "
-                f"{height} x {width} image"
-            )
-    origin_y, origin_x = header["offset"]
-    shape: tuple[int, ...] = (
-        _reduced(origin_y + top, origin_y + bottom, reduce),
-        _reduced(origin_x + left, origin_x + right, reduce),
+    layout = frame_layout(
+        _library().read_header(src),
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=samples_per_pixel,
+        bits_allocated=bits_allocated,
+        pixel_representation=pixel_representation,
+        reduce=reduce,
+        region=region,
     )
-    if components > 1:
-        shape += (components,)
-    return shape, dtype
+    return layout.shape, layout.dtype
 
 
 def decode_frame(
@@ -284,16 +231,16 @@ def decode_frame(
     """
     library = _library()
     buffer = _as_buffer(src)
-    shape, dtype = _layout(
-        buffer,
-        rows=rows,
-        columns=columns,
-        samples_per_pixel=samples_per_pixel,
-        bits_allocated=bits_allocated,
-        pixel_representation=pixel_representation,
-        reduce=reduce,
-        region=region,
-    )
+    header = library.read_header(buffer)
+    dataset_values = {
+        "rows": rows,
+        "columns": columns,
+        "samples_per_pixel": samples_per_pixel,
+        "bits_allocated": bits_allocated,
+        "pixel_representation": pixel_representation,
+    }
+    layout = frame_layout(header, reduce=reduce, region=region, **dataset_values)
+    shape, dtype = layout.shape, layout.dtype
     if out is None:
         out = np.empty(shape, dtype=dtype)
     elif not isinstance(out, np.ndarray) or not out.flags.c_contiguous:
@@ -308,15 +255,25 @@ def decode_frame(
         "MONOCHROME"
     ):
         apply_j2k_sign_correction = False
+    target = out
+    if region is not None and header.get("htj2k"):
+        # OpenJPEG 2.5.0 decodes regions of HT codestreams wrongly: decode the
+        # whole image at this resolution and copy the region out of it.
+        whole = frame_layout(header, reduce=reduce, **dataset_values)
+        target = np.empty(whole.shape, dtype=whole.dtype)
+        region = None
     messages = library.decode(
         buffer,
-        out,
+        target,
         reduce=reduce,
         region=region,
         threads=threads,
         pixel_representation=-1 if pixel_representation is None else pixel_representation,
         sign_correction=apply_j2k_sign_correction,
     )
+    if target is not out:
+        top, left = layout.origin
+        out[...] = target[top : top + shape[0], left : left + shape[1]]
     if messages:
         _warn(messages)
     return out
