@@ -15,6 +15,12 @@ use_DS_decimal = False
 #: Use numpy arrays for multi-valued binary numbers (pydicom's ``use_DS_numpy``).
 use_DS_numpy = False
 use_IS_numpy = False
+#: Convert DA/DT/TM values to datetime-based ``valuerep.DA``/``DT``/``TM``.
+datetime_conversion = False
+#: Use None instead of ``""`` as the empty value of text VRs.
+use_none_as_empty_text_VR_value = False
+#: Let DS values be created from Python floats without an explicit string.
+allow_DS_float = False
 #: Default encodings when (0008,0005) Specific Character Set is absent.
 default_encoding = "iso8859"
 #: Replace undecodable characters instead of raising.
