@@ -52,11 +52,6 @@ _PIXEL_REPRESENTATION = 0x00280103
 _FLAG_UNDEFINED_LENGTH = 1
 _FLAG_IMPLICIT = 4
 
-_PIXELS_TODO = (
-    "{} needs dicomcore.pixels, which is not implemented yet "
-    "(the pixel pipeline issue); the dataset is unchanged"
-)
-
 
 class PrivateBlock:
     """The elements of one private block (PS3.5 section 7.8.1), as pydicom's.
@@ -844,27 +839,117 @@ class Dataset:
 
     @property
     def pixel_array(self) -> numpy.ndarray:
-        """The pixel data as an ndarray."""
-        raise NotImplementedError(_PIXELS_TODO.format("pixel_array"))
+        """The pixel data as an ndarray, as pydicom 3's ``Dataset.pixel_array``.
 
-    def pixel_array_options(self, **kwargs: Any) -> None:
-        raise NotImplementedError(_PIXELS_TODO.format("pixel_array_options()"))
+        Decoded once (with the options of :meth:`pixel_array_options`) and cached
+        until Pixel Data or an Image Pixel element changes.
+        """
+        from dicomcore.pixels.decode import cached_pixel_array
+
+        return cached_pixel_array(self)
+
+    def pixel_array_options(
+        self,
+        *,
+        index: int | None = None,
+        raw: bool = False,
+        decoding_plugin: str = "",
+        use_pdh: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Set how :attr:`pixel_array` decodes (see ``dicomcore.pixels.pixel_array``)."""
+        options = dict(kwargs, index=index, raw=raw, decoding_plugin=decoding_plugin)
+        object.__setattr__(self, "_pixel_array_opts", options)
+        object.__setattr__(self, "_pixel_array", None)
+        object.__setattr__(self, "_pixel_id", {})
 
     def convert_pixel_data(self, handler_name: str = "") -> None:
-        raise NotImplementedError(_PIXELS_TODO.format("convert_pixel_data()"))
+        """Decode the pixel data into the :attr:`pixel_array` cache now."""
+        from dicomcore.pixels.decode import cached_pixel_array
 
-    def compress(self, transfer_syntax_uid: str, arr: Any = None, encoding_plugin: str = "",
-                 decoding_plugin: str = "", encapsulate_ext: bool = False, **kwargs: Any) -> None:
-        raise NotImplementedError(_PIXELS_TODO.format("compress()"))
+        cached_pixel_array(self, handler_name)
 
-    def decompress(self, handler_name: str = "", **kwargs: Any) -> None:
-        raise NotImplementedError(_PIXELS_TODO.format("decompress()"))
+    def compress(
+        self,
+        transfer_syntax_uid: str,
+        arr: numpy.ndarray | None = None,
+        encoding_plugin: str = "",
+        decoding_plugin: str = "",
+        encapsulate_ext: bool = False,
+        *,
+        generate_instance_uid: bool = True,
+        jls_error: int | None = None,
+        j2k_cr: list[float] | None = None,
+        j2k_psnr: list[float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Compress the pixel data in place (``dicomcore.pixels.compress``)."""
+        from dicomcore.pixels.encode import compress
+
+        compress(
+            self,
+            transfer_syntax_uid,
+            arr,
+            encoding_plugin=encoding_plugin,
+            decoding_plugin=decoding_plugin,
+            encapsulate_ext=encapsulate_ext,
+            generate_instance_uid=generate_instance_uid,
+            jls_error=jls_error,
+            j2k_cr=j2k_cr,
+            j2k_psnr=j2k_psnr,
+            **kwargs,
+        )
+
+    def decompress(
+        self,
+        handler_name: str = "",
+        *,
+        as_rgb: bool = True,
+        generate_instance_uid: bool = True,
+        decoding_plugin: str = "",
+        **kwargs: Any,
+    ) -> None:
+        """Decompress the pixel data in place (``dicomcore.pixels.decompress``)."""
+        from dicomcore.pixels.encode import decompress
+
+        decompress(
+            self,
+            as_rgb=as_rgb,
+            generate_instance_uid=generate_instance_uid,
+            decoding_plugin=handler_name or decoding_plugin,
+            **kwargs,
+        )
+
+    def set_pixel_data(
+        self,
+        arr: numpy.ndarray,
+        photometric_interpretation: str,
+        bits_stored: int,
+        *,
+        generate_instance_uid: bool = True,
+    ) -> None:
+        """Replace the pixel data with ``arr`` (``dicomcore.pixels.set_pixel_data``)."""
+        from dicomcore.pixels.encode import set_pixel_data
+
+        set_pixel_data(
+            self,
+            arr,
+            photometric_interpretation,
+            bits_stored,
+            generate_instance_uid=generate_instance_uid,
+        )
 
     def overlay_array(self, group: int) -> numpy.ndarray:
-        raise NotImplementedError(_PIXELS_TODO.format("overlay_array()"))
+        """The overlay in repeating group ``group`` (0x6000 - 0x601E) as an ndarray."""
+        from dicomcore.pixels.overlay import overlay_array
+
+        return overlay_array(self, group)
 
     def waveform_array(self, index: int) -> numpy.ndarray:
-        raise NotImplementedError(_PIXELS_TODO.format("waveform_array()"))
+        """Multiplex group ``index`` of the Waveform Sequence, scaled, as an ndarray."""
+        from dicomcore.pixels.waveform import waveform_array
+
+        return waveform_array(self, index)
 
     # -- JSON (PS3.18 Annex F) -------------------------------------------------
 
