@@ -725,39 +725,56 @@ inline int read_header(const uint8_t *data, size_t size, Header *header, char *e
   }
 }
 
-template <typename T>
+/* One component of one decoded line into the interleaved output. The mode is
+ * a template parameter and the clamp works on 32-bit values so that the
+ * common case (reversible, sign as decoded) compiles to a vector loop. */
+template <typename T, int Mode>
 inline void store_line(const int32_t *line, T *target, size_t stride, uint32_t count,
-                       int64_t low, int64_t high, int mode, uint64_t mask, int64_t sign) {
+                       int32_t low, int32_t high, uint32_t mask, int32_t sign) {
   for (uint32_t i = 0; i < count; ++i) {
-    int64_t value = line[i];
     /* Irreversible decoding can overshoot the sample range by a little. */
-    value = value < low ? low : (value > high ? high : value);
-    if (mode == STORE_LOW_BITS) {
-      value = (int64_t)((uint64_t)value & mask);
-    } else if (mode == STORE_SIGN_EXTEND) {
-      value = (int64_t)((uint64_t)value & mask);
+    int32_t value = line[i] < low ? low : (line[i] > high ? high : line[i]);
+    if (Mode == STORE_LOW_BITS) {
+      value = (int32_t)((uint32_t)value & mask);
+    } else if (Mode == STORE_SIGN_EXTEND) {
+      value = (int32_t)((uint32_t)value & mask);
       value = (value ^ sign) - sign;
     }
     target[i * stride] = (T)value;
   }
 }
 
+template <typename T>
+inline void store_mode(const int32_t *line, T *target, size_t stride, uint32_t count,
+                       int32_t low, int32_t high, int mode, uint32_t mask, int32_t sign) {
+  if (mode == STORE_LOW_BITS)
+    store_line<T, STORE_LOW_BITS>(line, target, stride, count, low, high, mask, sign);
+  else if (mode == STORE_SIGN_EXTEND)
+    store_line<T, STORE_SIGN_EXTEND>(line, target, stride, count, low, high, mask, sign);
+  else if (stride == 1)
+    store_line<T, STORE_AS_IS>(line, target, 1, count, low, high, mask, sign);
+  else
+    store_line<T, STORE_AS_IS>(line, target, stride, count, low, high, mask, sign);
+}
+
+/* OpenJPH's path only sees precisions up to 20 bits (see inspect()), so the
+ * sample range and masks fit 32-bit arithmetic. */
 inline void store_any(const int32_t *line, void *target, int kind, int itemsize, size_t stride,
-                      uint32_t count, int64_t low, int64_t high, int mode, uint64_t mask,
-                      int64_t sign) {
+                      uint32_t count, int32_t low, int32_t high, int mode, uint32_t mask,
+                      int32_t sign) {
   if (kind == 0) {
     switch (itemsize) {
-      case 1: store_line(line, (uint8_t *)target, stride, count, low, high, mode, mask, sign); break;
-      case 2: store_line(line, (uint16_t *)target, stride, count, low, high, mode, mask, sign); break;
-      case 4: store_line(line, (uint32_t *)target, stride, count, low, high, mode, mask, sign); break;
-      default: store_line(line, (uint64_t *)target, stride, count, low, high, mode, mask, sign);
+      case 1: store_mode(line, (uint8_t *)target, stride, count, low, high, mode, mask, sign); break;
+      case 2: store_mode(line, (uint16_t *)target, stride, count, low, high, mode, mask, sign); break;
+      case 4: store_mode(line, (uint32_t *)target, stride, count, low, high, mode, mask, sign); break;
+      default: store_mode(line, (uint64_t *)target, stride, count, low, high, mode, mask, sign);
     }
   } else {
     switch (itemsize) {
-      case 1: store_line(line, (int8_t *)target, stride, count, low, high, mode, mask, sign); break;
-      case 2: store_line(line, (int16_t *)target, stride, count, low, high, mode, mask, sign); break;
-      case 4: store_line(line, (int32_t *)target, stride, count, low, high, mode, mask, sign); break;
-      default: store_line(line, (int64_t *)target, stride, count, low, high, mode, mask, sign);
+      case 1: store_mode(line, (int8_t *)target, stride, count, low, high, mode, mask, sign); break;
+      case 2: store_mode(line, (int16_t *)target, stride, count, low, high, mode, mask, sign); break;
+      case 4: store_mode(line, (int32_t *)target, stride, count, low, high, mode, mask, sign); break;
+      default: store_mode(line, (int64_t *)target, stride, count, low, high, mode, mask, sign);
     }
   }
 }
@@ -788,7 +805,7 @@ inline int decode(const uint8_t *data, size_t size, const DecodeRequest *request
     codestream.restrict_input_resolution(request->reduce, request->reduce);
     uint32_t precision = siz.get_bit_depth(0);
     bool is_signed = siz.is_signed(0);
-    if (precision < 1 || precision > 32) throw std::runtime_error("unsupported precision");
+    if (precision < 1 || precision > 30) throw std::runtime_error("unsupported precision");
     uint32_t height = siz.get_recon_height(0);
     uint32_t width = siz.get_recon_width(0);
     for (uint32_t c = 1; c < components; ++c)
@@ -797,11 +814,11 @@ inline int decode(const uint8_t *data, size_t size, const DecodeRequest *request
     if ((uint64_t)request->row0 + request->rows > height ||
         (uint64_t)request->column0 + request->columns > width)
       throw std::runtime_error("the requested region lies outside the decoded image");
-    int64_t low = is_signed ? -((int64_t)1 << (precision - 1)) : 0;
-    int64_t high = is_signed ? ((int64_t)1 << (precision - 1)) - 1
-                             : ((int64_t)1 << precision) - 1;
-    uint64_t mask = ((uint64_t)1 << precision) - 1;
-    int64_t sign = (int64_t)1 << (precision - 1);
+    int32_t low = is_signed ? -((int32_t)1 << (precision - 1)) : 0;
+    int32_t high = is_signed ? ((int32_t)1 << (precision - 1)) - 1
+                             : (int32_t)(((uint32_t)1 << precision) - 1);
+    uint32_t mask = ((uint32_t)1 << precision) - 1;
+    int32_t sign = (int32_t)1 << (precision - 1);
 
     codestream.create();
     uint8_t *out = (uint8_t *)request->out;
