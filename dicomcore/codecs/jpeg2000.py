@@ -341,6 +341,7 @@ def encode_frame(
     progression: str = "LRCP",
     code_block_size: tuple[int, int] = (64, 64),
     threads: int = 0,
+    tlm: bool = False,
     **codec_options: Any,
 ) -> bytes:
     """Encode one frame to a JPEG 2000 codestream (never JP2, PS3.5 A.4.4).
@@ -383,6 +384,8 @@ def encode_frame(
         most 4096.
     threads : int
         OpenJPEG encoder threads; 0 or 1 encodes on the calling thread.
+    tlm : bool
+        Write a TLM marker segment (tile-part lengths, ISO/IEC 15444-1 A.7.1).
 
     Returns
     -------
@@ -484,6 +487,7 @@ def encode_frame(
             progression=progression,
             code_block=(block_h, block_w),
             threads=threads,
+            tlm=tlm,
         )
         if messages:
             _warn(messages)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import textwrap
@@ -553,6 +554,24 @@ def test_encoder_uses_fewer_resolutions_for_tiny_images():
         image = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape)
         encoded = jpeg2000.encode_frame(image)
         np.testing.assert_array_equal(jpeg2000.decode_frame(encoded), image)
+
+
+def _main_header_markers(codestream: bytes) -> list[int]:
+    markers, offset = [], 2
+    while True:
+        marker, length = struct.unpack_from(">HH", codestream, offset)
+        if marker == 0xFF90:
+            return markers
+        markers.append(marker)
+        offset += 2 + length
+
+
+def test_tlm_marker_on_request():
+    image = _ct_image()
+    assert 0xFF55 not in _main_header_markers(jpeg2000.encode_frame(image))
+    with_tlm = jpeg2000.encode_frame(image, tlm=True)
+    assert 0xFF55 in _main_header_markers(with_tlm)
+    np.testing.assert_array_equal(jpeg2000.decode_frame(with_tlm), image)
 
 
 def test_encoder_threads_give_the_same_codestream():
