@@ -151,10 +151,10 @@ def _ratio_text(ratio: float) -> str:
     return text[:16]
 
 
-def _append_values(ds: Dataset, keyword: str, value: str) -> list[str]:
+def _append_values(ds: Dataset, keyword: str, value: str) -> str | list[str]:
     current = ds.get(keyword)
     if current is None or current == "":
-        return [value]
+        return value
     if isinstance(current, (list, tuple)) or type(current).__name__ == "MultiValue":
         return [str(v) for v in current] + [value]
     return [str(current), value]

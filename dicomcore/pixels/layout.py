@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dicomcore.datadict import dictionary_description
 from dicomcore.uid import UID, ExplicitVRBigEndian, ExplicitVRLittleEndian
 
 if TYPE_CHECKING:
@@ -63,8 +64,8 @@ _PHOTOMETRIC = frozenset(
 
 
 def _name(option: str) -> str:
-    tag, keyword = _TAG_OF_OPTION[option]
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) '{keyword}'"
+    tag, _ = _TAG_OF_OPTION[option]
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) '{dictionary_description(tag)}'"
 
 
 def element(ds: Dataset, tag: int) -> DataElement | None:
