@@ -21,10 +21,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
 __all__ = [
+    "BASIC_OFFSET_LIMIT",
     "encapsulate",
     "encapsulate_extended",
     "extended_offsets",
     "fragment_frame",
+    "frame_data",
     "generate_fragmented_frames",
     "generate_fragments",
     "generate_frames",
@@ -40,6 +42,8 @@ _ITEM = 0xFFFEE000
 _SEQUENCE_DELIMITER = 0xFFFEE0DD
 _MAX_LENGTH = 0xFFFFFFFE  # the largest even 32-bit length (0xFFFFFFFF means undefined)
 _EOI = b"\xff\xd9"
+#: The largest offset a Basic Offset Table (32-bit values, PS3.5 A.4) can hold.
+BASIC_OFFSET_LIMIT = 0xFFFFFFFF
 
 Buffer = bytes | bytearray | memoryview
 Source = Buffer | BinaryIO
@@ -493,19 +497,21 @@ def fragment_frame(frame: Buffer, nr_fragments: int = 1) -> Iterator[bytes]:
     length.
     """
     data = bytes(frame)
-    if len(data) % 2:
-        data += b"\x00"
     if nr_fragments < 1:
         raise ValueError(f"nr_fragments must be at least 1, not {nr_fragments}")
-    if nr_fragments > len(data) // 2:
+    if nr_fragments > (len(data) + 1) / 2:
         raise ValueError(
             f"Too many fragments requested: a frame of {len(data)} bytes can be split into "
-            f"at most {max(1, len(data) // 2)} even-length fragments"
+            f"at most {max(1, (len(data) + 1) // 2)} even-length fragments"
         )
-    size = -(-len(data) // nr_fragments)
+    # Equal even-length fragments, the last one taking the rest (padded to even).
+    size = len(data) // nr_fragments
     size += size % 2
-    for start in range(0, len(data), size):
+    last = size * (nr_fragments - 1)
+    for start in range(0, last, size):
         yield data[start : start + size]
+    tail = data[last:]
+    yield tail + b"\x00" * (len(tail) % 2)
 
 
 def itemize_frame(frame: Buffer, nr_fragments: int = 1) -> Iterator[bytes]:
@@ -524,7 +530,7 @@ def needs_extended_offsets(frame_lengths: Sequence[int]) -> bool:
     if not frame_lengths:
         return False
     last_offset = sum(n + n % 2 + 8 for n in frame_lengths[:-1])
-    return last_offset > 0xFFFFFFFF
+    return last_offset > BASIC_OFFSET_LIMIT
 
 
 def extended_offsets(frame_lengths: Sequence[int]) -> tuple[list[int], list[int]]:
@@ -594,7 +600,7 @@ def encapsulate(
             items.append(item)
             position += len(item)
     if has_bot:
-        if offsets and offsets[-1] > 0xFFFFFFFF:
+        if offsets and offsets[-1] > BASIC_OFFSET_LIMIT:
             raise ValueError(
                 "The encapsulated frames are too large for a Basic Offset Table (a frame "
                 "starts 2**32 bytes or more after the first): use encapsulate_extended()"
