@@ -842,11 +842,16 @@ class Dataset:
         """The pixel data as an ndarray, as pydicom 3's ``Dataset.pixel_array``.
 
         Decoded once (with the options of :meth:`pixel_array_options`) and cached
-        until Pixel Data or an Image Pixel element changes.
+        until Pixel Data or an Image Pixel element changes. A missing element is
+        reported as a ValueError naming it: an AttributeError leaving a property
+        would be replaced by ``__getattr__``'s "no attribute 'pixel_array'".
         """
         from dicomcore.pixels.decode import cached_pixel_array
 
-        return cached_pixel_array(self)
+        try:
+            return cached_pixel_array(self)
+        except AttributeError as exc:
+            raise ValueError(str(exc)) from exc
 
     def pixel_array_options(
         self,

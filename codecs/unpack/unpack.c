@@ -38,7 +38,7 @@ static int check(int itemsize, int bits_stored)
     static void copy_##BITS(const uint8_t *src, uint8_t *dst, size_t count, int swap,    \
                             int shift, int is_signed, size_t src_step, size_t dst_step)  \
     {                                                                                     \
-        const UTYPE mask = shift ? (UTYPE)(~(UTYPE)0 >> shift) : (UTYPE)~(UTYPE)0;       \
+        const UTYPE mask = (UTYPE)((UTYPE)~(UTYPE)0 >> shift);               \
         for (size_t i = 0; i < count; i++) {                                              \
             UTYPE v;                                                                      \
             memcpy(&v, src + i * src_step, sizeof v);                                     \
@@ -66,7 +66,7 @@ DEFINE_COPY(64, uint64_t, int64_t, swap64)
                              int shift, int is_signed)                                    \
     {                                                                                     \
         UTYPE *out = (UTYPE *)dst;                                                        \
-        const UTYPE mask = shift ? (UTYPE)(~(UTYPE)0 >> shift) : (UTYPE)~(UTYPE)0;       \
+        const UTYPE mask = (UTYPE)((UTYPE)~(UTYPE)0 >> shift);               \
         if (swap && !shift) {                                                             \
             for (size_t i = 0; i < count; i++) {                                          \
                 UTYPE v;                                                                  \
