@@ -219,7 +219,7 @@ def test_missing_elements_are_all_named(tmp_path):
     with pytest.raises(AttributeError, match=names):
         pixel_array(ds)
     with pytest.raises(ValueError, match=names):  # from a property: see Dataset.pixel_array
-        ds.pixel_array
+        _ = ds.pixel_array
 
 
 def test_memory_mapped_file_is_copied_once(tmp_path):
