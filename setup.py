@@ -30,6 +30,9 @@ class NativeLibrary:
     pkg_config: str
     min_version: str
     debian_package: str
+    #: A header that proves the library is there when its .pc file has no
+    #: version (Debian's openjph 0.9 ships one with an empty Version field).
+    header: str = ""
 
 
 @dataclass
@@ -43,7 +46,7 @@ class ExtensionSpec:
 
 CHARLS = NativeLibrary("charls", "2.2", "libcharls-dev")
 OPENJPEG = NativeLibrary("libopenjp2", "2.5", "libopenjp2-7-dev")
-OPENJPH = NativeLibrary("openjph", "0.9", "libopenjph-dev")
+OPENJPH = NativeLibrary("openjph", "0.9", "libopenjph-dev", header="openjph/ojph_version.h")
 
 EXTENSIONS = [
     ExtensionSpec("dicomcore._scan", ["dicomcore/_scan.pyx"]),
@@ -79,7 +82,7 @@ def pkg_config(library: NativeLibrary) -> dict[str, list[str]] | None:
         "--exists",
         f"{name} >= {library.min_version}",
     ]
-    if subprocess.run(check).returncode != 0:
+    if subprocess.run(check).returncode != 0 and not _unversioned_but_present(library):
         return None
 
     def flags(option: str) -> list[str]:
@@ -94,6 +97,22 @@ def pkg_config(library: NativeLibrary) -> dict[str, list[str]] | None:
         "library_dirs": [f[2:] for f in libs if f.startswith("-L")],
         "libraries": [f[2:] for f in libs if f.startswith("-l")],
     }
+
+
+def _unversioned_but_present(library: NativeLibrary) -> bool:
+    """True for a library whose .pc file exists with an empty version, and whose header is there."""
+    if not library.header:
+        return False
+    name = library.pkg_config
+    if subprocess.run(["pkg-config", "--exists", name]).returncode != 0:
+        return False
+    version = subprocess.run(["pkg-config", "--modversion", name], capture_output=True, text=True)
+    if version.stdout.strip():
+        return False  # a real version that is too old
+    cflags = subprocess.run(["pkg-config", "--cflags", name], capture_output=True, text=True)
+    include_dirs = [f[2:] for f in cflags.stdout.split() if f.startswith("-I")]
+    return any((Path(d) / library.header).exists() for d in [*include_dirs, "/usr/include",
+                                                             "/usr/local/include"])
 
 
 def wanted(spec: ExtensionSpec) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import pickle
-import warnings
 
 import datafiles
 import pydicom
@@ -261,14 +260,3 @@ def test_changing_specific_character_set_changes_decoding() -> None:
     ours = dicomcore.dcmread(path)
     theirs = pydicom.dcmread(path)
     assert ours.PatientName == theirs.PatientName
-
-
-def test_pixel_methods_say_what_is_missing(pair) -> None:
-    ours, _ = pair
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for call in (lambda: ours.pixel_array, ours.decompress,
-                     lambda: ours.compress("1.2.840.10008.1.2.5")):
-            with pytest.raises(NotImplementedError, match="dicomcore.pixels"):
-                call()
-    assert dicomcore.dcmread(CT) == ours  # nothing changed
