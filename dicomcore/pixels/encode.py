@@ -479,6 +479,11 @@ def set_pixel_data(
     if len(value) % 2:
         value += b"\x00"
     uid = _transfer_syntax_of(ds)
+    if uid is not None and not uid.is_little_endian:
+        raise NotImplementedError(
+            f"The dataset's transfer syntax '{uid.name}' is big-endian, which "
+            "set_pixel_data() does not write; change it to Explicit VR Little Endian first"
+        )
 
     with _all_or_nothing(ds):
         meta = _file_meta(ds)
