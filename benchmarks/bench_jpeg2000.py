@@ -49,12 +49,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import datafiles  # noqa: E402
 import pydicom  # noqa: E402
 from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
 from pydicom.encaps import encapsulate  # noqa: E402
 from pydicom.uid import SecondaryCaptureImageStorage, generate_uid  # noqa: E402
 
+import datafiles  # noqa: E402
 from dicomcore.codecs import htj2k, jpeg2000  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"

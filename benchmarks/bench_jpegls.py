@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import datafiles  # noqa: E402
 import pydicom  # noqa: E402
 
+import datafiles  # noqa: E402
 from dicomcore.codecs import jpegls  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"

@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import datafiles  # noqa: E402
-
 from dicomcore.codecs import rle  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"

@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import datafiles  # noqa: E402
 import pydicom  # noqa: E402
 import pydicom.values  # noqa: E402
 from pydicom.dataelem import RawDataElement  # noqa: E402
 
+import datafiles  # noqa: E402
 from dicomcore import values  # noqa: E402
 
 TYPICAL = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import datafiles
 import pydicom
 import pydicom.charset
 import pytest
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydicom.dataelem import RawDataElement
 
+import datafiles
 from dicomcore import charset, config
 from dicomcore.charset import (
     PN_DELIMS,

@@ -9,7 +9,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import datafiles
 import pydicom
 import pydicom.datadict as pdd
 import pytest
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from pydicom._dicom_dict import DicomDictionary as PydicomDictionary
 from pydicom._dicom_dict import RepeatersDictionary as PydicomRepeaters
 
+import datafiles
 from dicomcore import datadict
 from dicomcore._dicom_dict import DicomDictionary, RepeatersDictionary
 from dicomcore.datadict import (

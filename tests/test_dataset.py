@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import pickle
 
-import datafiles
 import pydicom
 import pytest
-from oracle import differences
 
+import datafiles
 import dicomcore
 from dicomcore import DataElement, Dataset, FileMetaDataset, Sequence
 from dicomcore.tag import BaseTag
+from oracle import differences
 
 CT = datafiles.get("CT_small.dcm")
 RTPLAN = datafiles.get("rtplan.dcm")

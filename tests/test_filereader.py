@@ -8,15 +8,15 @@ import struct
 import warnings
 from pathlib import Path
 
-import datafiles
 import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import differences, pydicom_read
 
+import datafiles
 import dicomcore
 from dicomcore.errors import BytesLengthException, DicomParseError, InvalidDicomError
+from oracle import differences, pydicom_read
 
 ALL_FILES = datafiles.all_files()
 

@@ -7,13 +7,12 @@ import warnings
 from collections.abc import MutableSequence
 from pathlib import Path
 
-import datafiles
 import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import differences, needs_force, pydicom_read
 
+import datafiles
 import dicomcore
 from dicomcore.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -21,6 +20,7 @@ from dicomcore.uid import (
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
 )
+from oracle import differences, needs_force, pydicom_read
 
 ENCODINGS = {
     ImplicitVRLittleEndian: (True, True),

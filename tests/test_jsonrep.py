@@ -13,13 +13,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import datafiles
 import pydicom
 import pydicom.datadict
 import pydicom.dataelem
 import pytest
-from oracle import pydicom_read
 
+import datafiles
 import dicomcore
 from dicomcore.dataelem import DataElement
 from dicomcore.dataset import Dataset, FileDataset, FileMetaDataset
@@ -27,6 +26,7 @@ from dicomcore.multival import MultiValue
 from dicomcore.sequence import Sequence
 from dicomcore.uid import UID
 from dicomcore.valuerep import IS, DSfloat, PersonName
+from oracle import pydicom_read
 
 ALL_FILES = datafiles.all_files()
 THRESHOLD = 1024

@@ -6,7 +6,6 @@ import pickle
 import warnings
 from pathlib import Path
 
-import datafiles
 import numpy as np
 import pydicom
 import pydicom.tag as ptag
@@ -14,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import datafiles
 from dicomcore.tag import (
     TAG_CHARSET,
     TAG_PIXREP,

@@ -9,7 +9,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import datafiles
 import pydicom
 import pydicom.uid as puid
 import pytest
@@ -17,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydicom._uid_dict import UID_dictionary as PydicomUIDs
 
+import datafiles
 from dicomcore import config, uid
 from dicomcore._uid_dict import UID_dictionary
 from dicomcore.uid import UID, generate_uid, register_transfer_syntax

@@ -10,7 +10,6 @@ import warnings
 from decimal import Decimal
 from typing import Any
 
-import datafiles
 import numpy as np
 import pydicom
 import pydicom.config
@@ -25,6 +24,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import writers as pydicom_writers
 from pydicom.multival import MultiValue as PydicomMultiValue
 
+import datafiles
 from dicomcore import config, values
 from dicomcore.errors import BytesLengthException
 from dicomcore.multival import MultiValue

@@ -18,7 +18,6 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import datafiles
 import imagecodecs
 import numpy as np
 import pydicom
@@ -27,6 +26,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
+import datafiles
 from dicomcore.codecs import jpeg2000
 from dicomcore.codecs._j2k_common import JPEG2000Error
 

@@ -16,7 +16,6 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import datafiles
 import imagecodecs
 import jpeg_ls
 import numpy as np
@@ -28,6 +27,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
+import datafiles
 from dicomcore.codecs import jpegls
 
 pytestmark = pytest.mark.skipif(

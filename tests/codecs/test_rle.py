@@ -17,7 +17,6 @@ import threading
 import warnings
 from pathlib import Path
 
-import datafiles
 import numpy as np
 import pydicom
 import pytest
@@ -32,6 +31,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
+import datafiles
 from dicomcore.codecs import rle
 
 pytestmark = pytest.mark.skipif(
