@@ -13,11 +13,11 @@ import warnings
 import zlib
 from pathlib import Path
 
-import datafiles
 import numpy as np
 import pydicom
 import pytest
 
+import datafiles
 import dicomcore
 from dicomcore import encaps
 from dicomcore.codecs import htj2k, jpeg2000, jpegls, rle

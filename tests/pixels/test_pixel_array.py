@@ -12,11 +12,11 @@ import importlib.util
 import warnings
 from pathlib import Path
 
-import datafiles
 import numpy as np
 import pydicom
 import pytest
 
+import datafiles
 import dicomcore
 from dicomcore.pixels import iter_pixels, pixel_array
 

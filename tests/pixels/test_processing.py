@@ -6,12 +6,12 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import datafiles
 import numpy as np
 import pydicom
 import pydicom.pixels.processing as theirs
 import pytest
 
+import datafiles
 import dicomcore
 from dicomcore.pixels import processing as ours
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 
-import datafiles
 import numpy as np
 import pydicom
 import pytest
 
+import datafiles
 import dicomcore
 from dicomcore.pixels import (
     EncodeResult,
