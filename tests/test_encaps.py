@@ -11,12 +11,12 @@ import time
 import warnings
 from pathlib import Path
 
-import datafiles
 import numpy as np
 import pydicom
 import pydicom.encaps as theirs
 import pytest
 
+import datafiles
 import dicomcore
 from dicomcore import encaps
 from dicomcore.codecs import rle
