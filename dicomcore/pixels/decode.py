@@ -24,6 +24,9 @@ from dicomcore.pixels.native import decode_native
 if TYPE_CHECKING:
     from dicomcore.dataset import Dataset
 
+# Asked once: os.cpu_count() costs microseconds, a small frame decodes in tens.
+_CPUS = os.cpu_count() or 1
+
 __all__ = ["decode_dataset", "iter_pixels", "pixel_array"]
 
 _OVERRIDES = frozenset(option for _, _, option in IMAGE_PIXEL_KEYWORDS)
@@ -76,7 +79,7 @@ def _to_rgb(arr: np.ndarray, layout: PixelLayout, options: dict[str, Any]) -> tu
 def _threads(options: dict[str, Any]) -> int:
     threads = options.get("threads")
     if threads is None:
-        return os.cpu_count() or 1
+        return _CPUS
     if threads < 1:
         raise ValueError(f"threads must be at least 1, not {threads}")
     return int(threads)

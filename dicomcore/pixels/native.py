@@ -23,6 +23,9 @@ from dicomcore.pixels import _unpack
 from dicomcore.pixels.layout import PixelLayout
 from dicomcore.uid import ExplicitVRBigEndian
 
+# Asked once: os.cpu_count() costs microseconds, a small frame decodes in tens.
+_CPUS = os.cpu_count() or 1
+
 __all__ = ["decode_native", "native_length_problem"]
 
 # Below this many bytes one thread copies faster than several start.
@@ -36,7 +39,7 @@ def _helpers() -> ThreadPoolExecutor:
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(
-                max_workers=max(1, (os.cpu_count() or 1) - 1),
+                max_workers=max(1, _CPUS - 1),
                 thread_name_prefix="dicomcore-unpack",
             )
         return _pool
@@ -68,7 +71,7 @@ def _parallel_copy(
     threads: int | None,
 ) -> None:
     """copy_samples over ``threads`` threads (the caller's included) for large copies."""
-    threads = (os.cpu_count() or 1) if threads is None else max(1, threads)
+    threads = _CPUS if threads is None else max(1, threads)
     total = count * itemsize
     if threads == 1 or total < _PARALLEL_BYTES:
         _unpack.copy_samples(src, start, dst, 0, count, itemsize, swap, bits_stored, signed)

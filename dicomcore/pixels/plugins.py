@@ -37,6 +37,8 @@ _JPEGLS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81"
 _J2K_LOSSLESS = "1.2.840.10008.1.2.4.90"
 _J2K = "1.2.840.10008.1.2.4.91"
 _HTJ2K = "1.2.840.10008.1.2.4.203"
+# Samples in a frame from which a lone JPEG 2000 frame is decoded with codec threads.
+_THREADED_FRAME_SAMPLES = 1 << 20
 
 
 def _module(name: str) -> Any:
@@ -240,18 +242,23 @@ def _j2k_decode(
     options: dict[str, Any],
     threads: int | None,
 ) -> str:
-    codec.decode_frames(
-        frames,
-        rows=layout.rows,
-        columns=layout.columns,
-        samples_per_pixel=layout.samples_per_pixel,
-        bits_allocated=layout.bits_allocated,
-        pixel_representation=layout.pixel_representation,
-        out=out,
-        threads=threads,
-        apply_j2k_sign_correction=options.get("apply_j2k_sign_correction", True),
-        photometric_interpretation=layout.photometric_interpretation,
-    )
+    arguments = {
+        "rows": layout.rows,
+        "columns": layout.columns,
+        "samples_per_pixel": layout.samples_per_pixel,
+        "bits_allocated": layout.bits_allocated,
+        "pixel_representation": layout.pixel_representation,
+        "apply_j2k_sign_correction": options.get("apply_j2k_sign_correction", True),
+        "photometric_interpretation": layout.photometric_interpretation,
+    }
+    if len(frames) == 1:
+        # One frame: OpenJPEG's own threads pay off only on large images; starting
+        # them costs more than decoding a small one.
+        large = layout.samples_per_frame >= _THREADED_FRAME_SAMPLES
+        codec.decode_frame(frames[0], out=out[0], threads=(threads or 0) if large else 0,
+                           **arguments)
+    else:
+        codec.decode_frames(frames, out=out, threads=threads, **arguments)
     # The decoders undo the multiple-component transform (PS3.5 Section 8.2.4).
     if layout.photometric_interpretation in ("YBR_ICT", "YBR_RCT"):
         return "RGB"
