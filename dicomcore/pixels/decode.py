@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 # Asked once: os.cpu_count() costs microseconds, a small frame decodes in tens.
 _CPUS = os.cpu_count() or 1
+# Below this many decoded bytes, frames are decoded on the calling thread alone.
+_THREADED_BYTES = 512 << 10
 
 __all__ = ["decode_dataset", "iter_pixels", "pixel_array"]
 
@@ -96,7 +98,10 @@ def _decode_frames(
     frames: list[Any], layout: PixelLayout, options: dict[str, Any], plugin: Any
 ) -> tuple[np.ndarray, str]:
     out = np.empty((len(frames), *layout.frame_shape), dtype=layout.dtype)
-    photometric = plugin.decode(frames, layout, out, options, _threads(options))
+    threads = _threads(options)
+    if out.nbytes < _THREADED_BYTES:
+        threads = 1  # handing out a few small frames costs more than decoding them
+    photometric = plugin.decode(frames, layout, out, options, threads)
     return out, photometric
 
 
