@@ -314,6 +314,7 @@ def plot(results: dict, path: Path) -> None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return
     groups = [
@@ -331,6 +332,7 @@ def plot(results: dict, path: Path) -> None:
         axis.set_yticks(range(len(values)), labels, fontsize=8)
         axis.axvline(1, color="black", linewidth=0.8)
         axis.set_xscale("log")
+        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axis.set_xlabel("speed-up over pydicom 3 (x, log scale)")
         axis.set_title(title, fontsize=10)
         for i, v in enumerate(values):

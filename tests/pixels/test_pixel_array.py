@@ -169,11 +169,19 @@ def test_dataset_pixel_array_is_cached_and_equal(name):
     assert_same_pixels(first, reference(path))
 
 
-def test_single_thread_and_many_threads_agree():
-    path = datafiles.get("emri_small_RLE.dcm")
-    one = _ours(path, threads=1)
-    many = _ours(path, threads=4)
-    np.testing.assert_array_equal(one, many)
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.80",
+                                    "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.8.1"])
+def test_frames_decoded_on_threads_equal_one_thread(syntax):
+    # 8 frames of 256 x 256 from a real CT slice: enough work to be spread over threads.
+    slice_ = pydicom.dcmread(datafiles.get("CT_small.dcm")).pixel_array
+    frames = np.stack([np.roll(np.tile(slice_, (2, 2)), 9 * i, axis=1) for i in range(8)])
+    ds = dicomcore.dcmread(datafiles.get("CT_small.dcm"))
+    ds.set_pixel_data(frames, "MONOCHROME2", 16)
+    ds.compress(syntax)
+    one = pixel_array(ds, threads=1)
+    many = pixel_array(ds, threads=4)
+    np.testing.assert_array_equal(one, frames)
+    np.testing.assert_array_equal(many, frames)
 
 
 def test_pixel_array_from_file_object_and_dataset():
