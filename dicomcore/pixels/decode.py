@@ -10,6 +10,7 @@ by default, YBR_FULL and YBR_FULL_422 data is converted to RGB.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -154,6 +155,13 @@ def decode_dataset(
     )
     if index is None and not options.get("allow_excess_frames", True):
         frames = frames[: layout.number_of_frames]
+    if index is None and len(frames) != layout.number_of_frames:
+        warnings.warn(
+            f"(0028,0008) 'Number of Frames' is {layout.number_of_frames} but the "
+            f"encapsulated pixel data holds {len(frames)} frames; returning those",
+            UserWarning,
+            stacklevel=3,
+        )
     out, photometric = _decode_frames(frames, layout, options, plugin)
     count = len(frames)
     layout = layout.with_values(
