@@ -253,10 +253,15 @@ def compress(
         layout = PixelLayout.from_dataset(ds)
         if layout.pixel_keyword != "PixelData":
             raise ValueError(f"{layout.pixel_keyword} cannot be compressed (PS3.5 Section 8.2)")
+        # Exactly the frames Number of Frames announces: the dataset keeps that value.
         if layout.is_encapsulated:
-            pixels, layout = decode_dataset(ds, decoding_plugin=decoding_plugin, threads=workers)
+            pixels, layout = decode_dataset(
+                ds, decoding_plugin=decoding_plugin, threads=workers, allow_excess_frames=False
+            )
         else:
-            pixels, layout = decode_dataset(ds, raw=True, threads=workers)
+            pixels, layout = decode_dataset(
+                ds, raw=True, threads=workers, allow_excess_frames=False
+            )
         frames_array = pixels.reshape((layout.number_of_frames, *layout.frame_shape))
     else:
         layout = PixelLayout.from_values(ds, transfer_syntax=ExplicitVRLittleEndian)

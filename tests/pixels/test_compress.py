@@ -413,3 +413,11 @@ def test_damaged_frame_error_names_the_frame_and_keeps_dataset():
     with pytest.raises(ValueError, match="frame 3"):
         ds.decompress()
     assert _snapshot(ds) == before
+
+
+def test_compress_encodes_the_frames_number_of_frames_announces(tmp_path):
+    ds = _read("emri_small.dcm")
+    ds.NumberOfFrames = 9  # the data holds 10: compress keeps to the dataset's 9
+    ds.compress(RLE)
+    assert len(list(encaps.generate_frames(ds.PixelData, number_of_frames=9))) == 9
+    np.testing.assert_array_equal(ds.pixel_array, _original("emri_small.dcm")[:9])
