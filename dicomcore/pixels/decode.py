@@ -173,14 +173,15 @@ def decode_dataset(
     return _to_rgb(arr, layout, options)
 
 
-def _read(src: Any) -> tuple[Dataset, bool]:
+def _read(src: Any) -> Dataset:
+    """The dataset of ``src``: itself, or read (memory-mapped when large) from a file."""
     from dicomcore.dataset import Dataset
     from dicomcore.filereader import dcmread
 
     if isinstance(src, Dataset):
-        return src, False
+        return src
     if isinstance(src, (str, Path, os.PathLike)) or hasattr(src, "read"):
-        return dcmread(src), True
+        return dcmread(src)
     raise TypeError(
         f"src must be a path, a binary file object or a Dataset, not {type(src).__name__}"
     )
@@ -258,7 +259,7 @@ def pixel_array(
     RuntimeError
         If the transfer syntax's decoder is unavailable, saying what to install.
     """
-    ds, _ = _read(src)
+    ds = _read(src)
     _fill_out(ds_out, ds, specific_tags)
     arr, _ = decode_dataset(
         ds, index, raw=raw, decoding_plugin=decoding_plugin, **kwargs
@@ -287,7 +288,7 @@ def iter_pixels(
     numpy.ndarray
         ``(rows, columns[, samples])`` per frame.
     """
-    ds, _ = _read(src)
+    ds = _read(src)
     _fill_out(ds_out, ds, specific_tags)
     options = dict(kwargs, raw=raw, decoding_plugin=decoding_plugin)
     layout = _layout(ds, options)

@@ -459,7 +459,7 @@ class PylibjpegPlugin:
                 photometric = (
                     "YBR_FULL_422" if layout.transfer_syntax == _JPEG_BASELINE else "YBR_FULL"
                 )
-        precision_dtype = out.dtype
+        dtype = out.dtype
 
         def one(index: int) -> None:
             try:
@@ -468,14 +468,14 @@ class PylibjpegPlugin:
                 raise RuntimeError(f"frame {index}: pylibjpeg could not decode it: {exc}") from exc
             samples = layout.samples_per_frame
             size = len(decoded)
-            if size == samples * precision_dtype.itemsize:
-                values = np.frombuffer(decoded, dtype=precision_dtype)
+            # libjpeg sizes its samples by the codestream's precision (8 or 16 bits),
+            # which may be smaller than Bits Allocated: widen into the output.
+            if size == samples * dtype.itemsize:
+                values = np.frombuffer(decoded, dtype=dtype)
             elif size == samples:
                 values = np.frombuffer(decoded, dtype=np.uint8)
             elif size == 2 * samples:
-                values = np.frombuffer(decoded, dtype="u2").view(
-                    f"{precision_dtype.kind}2"
-                )
+                values = np.frombuffer(decoded, dtype="u2").view(f"{dtype.kind}2")
             else:
                 raise ValueError(
                     f"frame {index}: pylibjpeg decoded {size} bytes, the frame needs "
