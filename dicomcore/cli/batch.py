@@ -1,0 +1,237 @@
+"""Running a batch of conversions on parallel workers.
+
+Workers are threads by default. The codecs (CharLS, OpenJPEG, OpenJPH, our RLE)
+and the NumPy copies release the GIL, and so does file I/O; what holds it per
+file is parsing the header and building the output, a few percent of the work
+for images of a few hundred kilobytes and more. Measured on 2 cores with a
+directory of real files to JPEG-LS (``benchmarks/bench_cli.py``), threads and
+processes give the same files/s, and threads start instantly, share the input
+list and need no pickling, so they are the default. ``--pool process`` is there
+for batches of many tiny files, where the Python part dominates and only
+separate interpreters scale.
+
+At most a few files per worker are in flight, so a batch of a million files
+does not queue a million futures. Ctrl-C (or SIGTERM) stops taking new files;
+the files being written are finished (each is renamed into place only when
+complete, see :mod:`dicomcore.cli.files`) and the outcome says it was
+interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from dicomcore.cli.convert import ConvertOptions, FileResult, collect_warnings, convert_file
+from dicomcore.cli.files import Job
+from dicomcore.cli.progress import Progress
+
+__all__ = ["BatchOutcome", "default_workers", "frame_threads", "prepare_process", "run_batch"]
+
+# Files queued per worker beyond the one it is converting.
+_QUEUED_PER_WORKER = 2
+
+_options: ConvertOptions | None = None
+_inputs: set[tuple[int, int]] = set()
+
+
+@dataclass
+class BatchOutcome:
+    """The results of a batch, in the order the files were planned."""
+
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: bool = False
+    workers: int = 1
+    pool: str = "thread"
+
+
+def default_workers() -> int:
+    """Every core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def frame_threads(workers: int, files: int) -> int:
+    """Codec threads per file: the workers that have no file of their own help.
+
+    With fewer files than workers (one large multi-frame file, say), each file's
+    frames are coded on ``workers // files`` threads; otherwise one each, so the
+    machine is not oversubscribed.
+    """
+    return max(1, workers // max(1, min(workers, files)))
+
+
+def prepare_process() -> None:
+    """Process-wide settings for converting: warnings go to each file's result.
+
+    The library both logs and warns about odd values (as pydicom does); the
+    warning is what the report keeps, so the log records are not printed too.
+    """
+    collect_warnings()
+    logger = logging.getLogger("dicomcore")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+
+
+def _start_worker(options: ConvertOptions, inputs: set[tuple[int, int]]) -> None:
+    global _options, _inputs
+    # The parent handles Ctrl-C: a worker finishes its file and is then stopped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    prepare_process()
+    _options, _inputs = options, inputs
+
+
+def _convert(job: Job) -> FileResult:
+    assert _options is not None
+    return convert_file(job, _options, _inputs)
+
+
+def _executor(pool: str, workers: int, options: ConvertOptions,
+              inputs: set[tuple[int, int]]) -> Executor:
+    global _options, _inputs
+    if pool == "thread":
+        _options, _inputs = options, inputs
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dicomcore")
+    if pool == "process":
+        import multiprocessing
+
+        # forkserver: forking the command itself (which may run tqdm's monitor
+        # thread) is unsafe; spawn would re-import everything per worker.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["dicomcore.cli.convert"])
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=context,
+            initializer=_start_worker, initargs=(options, inputs),
+        )
+    raise ValueError(f"unknown pool {pool!r}: use thread or process")
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so a killed batch also stops cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _result_of(future: Future[FileResult], job: Job) -> FileResult:
+    try:
+        return future.result()
+    except BaseException as exc:  # noqa: BLE001  (a dead worker fails its file, not the batch)
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return FileResult(job.name, job.source, job.target, bytes_in=job.size,
+                          reason=f"worker failed: {reason}")
+
+
+def _announce(progress: Progress, result: FileResult) -> None:
+    for warning in result.warnings:
+        progress.message(f"{result.name}: warning: {warning}")
+    if result.status == "failed":
+        progress.message(f"{result.name}: FAILED: {result.reason}")
+
+
+def run_batch(
+    jobs: list[Job],
+    inputs: set[tuple[int, int]],
+    options: ConvertOptions,
+    progress: Progress,
+    *,
+    workers: int,
+    pool: str = "thread",
+) -> BatchOutcome:
+    """Convert every job on ``workers`` parallel workers.
+
+    Parameters
+    ----------
+    jobs : list of Job
+    inputs : set of (st_dev, st_ino)
+        Files no output may replace.
+    options : ConvertOptions
+    progress : Progress
+        Told about every finished file; closed at the end.
+    workers : int
+    pool : str
+        ``"thread"`` or ``"process"``.
+
+    Returns
+    -------
+    BatchOutcome
+        One result per job that was started; ``interrupted`` when Ctrl-C or
+        SIGTERM stopped the batch early.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    outcome = BatchOutcome(workers=workers, pool=pool)
+    order = {job.source: number for number, job in enumerate(jobs)}
+    started = time.perf_counter()
+    if pool == "thread":
+        prepare_process()
+    executor = _executor(pool, workers, options, inputs)
+    pending: dict[Future[FileResult], Job] = {}
+    queue = iter(jobs)
+
+    def fill() -> None:
+        while len(pending) < workers * (1 + _QUEUED_PER_WORKER):
+            job = next(queue, None)
+            if job is None:
+                return
+            pending[executor.submit(_convert, job)] = job
+
+    def finish(future: Future[FileResult]) -> None:
+        result = _result_of(future, pending.pop(future))
+        outcome.results.append(result)
+        _announce(progress, result)
+        progress.advance(result.bytes_in, result.status == "failed")
+
+    try:
+        with _sigterm_interrupts():
+            try:
+                fill()
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        finish(future)
+                    fill()
+            except KeyboardInterrupt:
+                outcome.interrupted = True
+                progress.message("interrupted: finishing the files in progress, starting no more")
+                for future in list(pending):
+                    if future.cancel():
+                        del pending[future]
+                for future in list(pending):
+                    future.exception()  # waits for the file to be finished
+                    finish(future)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+        progress.close()
+        outcome.seconds = time.perf_counter() - started
+    outcome.results.sort(key=lambda result: order.get(result.source, 0))
+    return outcome
