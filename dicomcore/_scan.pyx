@@ -361,6 +361,8 @@ cdef class ElementIndex:
     #: True if the first element's encoding disagreed with the one assumed.
     cdef readonly bint switched_vr
     cdef readonly bint was_sorted
+    #: A memoryview of ``buffer``, shared by the elements built from this index.
+    cdef object view
 
     def __cinit__(self):
         self.records = NULL
@@ -556,6 +558,7 @@ def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_e
     index.records = records.data
     index.count = records.count
     index.buffer = buffer
+    index.view = memoryview(buffer)
     index.little_endian = little_endian
     index.implicit_vr = c.implicit
     index.switched_vr = c.implicit != implicit_vr
@@ -765,17 +768,18 @@ cdef object _private_creator(ElementIndex index, uint32_t tag, dict creators, ob
     cdef uint32_t creator_tag = (tag & 0xFFFF0000) | ((tag >> 8) & 0xFF)
     cdef Py_ssize_t position
     cdef Record* r
-    creator = creators.get(creator_tag, _UNDECODED)
+    creator = creators.get(creator_tag, _UNDECODED) if creators is not None else _UNDECODED
     if creator is _UNDECODED:
         creator = None
         position = index._find(creator_tag)
         if position >= 0:
             r = &index.records[position]
-            raw = memoryview(index.buffer)[r.value_offset:r.value_end]
+            raw = index.view[r.value_offset:r.value_end]
             value = _convert_value("LO", raw, index.little_endian, charset)
             if isinstance(value, str):
                 creator = value
-        creators[creator_tag] = creator
+        if creators is not None:
+            creators[creator_tag] = creator
     return creator
 
 
@@ -838,7 +842,7 @@ def element_for(ElementIndex index, uint32_t tag, object parent):
     cdef Py_ssize_t position = index._find(tag)
     if position < 0:
         return None
-    return _build_one(index, position, None, parent, memoryview(index.buffer), {})
+    return _build_one(index, position, None, parent, index.view, None)
 
 
 def build_elements(ElementIndex index, positions, object charset, object parent):
@@ -854,7 +858,7 @@ def build_elements(ElementIndex index, positions, object charset, object parent)
     cdef ElementCore elem
     cdef dict creators = {}
     cdef list tags = [], elements = [], ambiguous = []
-    buffer_view = memoryview(index.buffer)
+    buffer_view = index.view
     if positions is None:
         positions = range(index.count)
     for position in positions:

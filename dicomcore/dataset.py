@@ -523,12 +523,15 @@ class Dataset:
 
     def __getattr__(self, name: str) -> Any:
         tag = _KEYWORD_TAGS.get(name)
-        if tag is not None:
-            elem = self._dict.get(tag) or self._lookup(tag)
-            if elem is not None:
-                if type(elem) is RawDataElement:
-                    elem = self._convert_raw(elem)
-                return elem.value
+        if tag is None:
+            # Not a keyword: let normal lookup raise, so an AttributeError from
+            # inside a property (pixel_array, say) keeps its own message.
+            return object.__getattribute__(self, name)
+        elem = self._dict.get(tag) or self._lookup(tag)
+        if elem is not None:
+            if type(elem) is RawDataElement:
+                elem = self._convert_raw(elem)
+            return elem.value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
