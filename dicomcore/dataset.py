@@ -126,6 +126,7 @@ class Dataset:
         index: ElementIndex,
         parent: Dataset | None = None,
         inherited_charset: list[str] | None = None,
+        undefined_length_item: bool = False,
     ) -> Dataset:
         """A dataset whose elements stay in ``index`` until they are asked for."""
         ds = cls.__new__(cls)
@@ -135,6 +136,7 @@ class Dataset:
         state["_read_implicit"] = index.implicit_vr
         state["_read_little"] = index.little_endian
         state["_read_charset"] = inherited_charset
+        state["is_undefined_length_sequence_item"] = undefined_length_item
         ds.__dict__.update(state)
         return ds
 
@@ -175,8 +177,9 @@ class Dataset:
             positions = [i for i, tag in enumerate(index.tags()) if tag not in gone]
         tags, elements, ambiguous = build_elements(index, positions, self._character_set, self)
         self._dict.update(zip(tags, elements))
-        object.__setattr__(self, "_index", None)
-        object.__setattr__(self, "_index_gone", None)
+        state = self.__dict__
+        state["_index"] = None
+        state["_index_gone"] = None
         for elem in ambiguous:
             self._correct_ambiguous(elem)
 
@@ -211,6 +214,13 @@ class Dataset:
     def _character_set(self) -> list[str]:
         """The Python encodings for this dataset's text (PS3.3 C.12.1.1.2)."""
         charset = self._charset
+        if charset is None and _SPECIFIC_CHARACTER_SET not in self:
+            # The common case, above all for sequence items: inherited.
+            charset = self._read_charset
+            if charset is None:
+                charset = (self._parent._character_set if self._parent is not None
+                           else [config.default_encoding])
+            self.__dict__["_charset"] = charset
         if charset is None:
             elem = self._lookup(_SPECIFIC_CHARACTER_SET)
             terms = [] if elem is None or isinstance(elem, RawDataElement) else elem.value
@@ -1207,10 +1217,9 @@ def read_sequence(source: SequenceSource, encodings: list[str] | None) -> Sequen
                 UserWarning,
                 stacklevel=4,
             )
-        warn_about_truncation(index)
-        item = Dataset._from_index(index, parent=source.parent, inherited_charset=encodings)
-        object.__setattr__(item, "is_undefined_length_sequence_item", undefined)
-        items.append(item)
+        if index.is_cut_short:
+            warn_about_truncation(index)
+        items.append(Dataset._from_index(index, source.parent, encodings, undefined))
     return Sequence._from_items(items, source.end != source.start and _ends_with_delimiter(source))
 
 
