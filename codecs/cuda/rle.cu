@@ -10,7 +10,8 @@
  *      twice: first counting runs (emit == 0) so the host can size the table
  *      exactly, then writing them (emit == 1) at each segment's run_base.
  *      Problems are recorded per segment with the offset of the opcode at
- *      fault; the host turns them into RLEError.
+ *      fault and the plane bytes produced before it; the host turns them into
+ *      RLEError.
  *   2. dc_rle_expand: `lanes` threads per run copy or repeat its bytes into
  *      the byte planes (one plane per segment, frame after frame).
  *   3. dc_rle_interleave_*: one thread per output sample gathers its bytes
@@ -61,11 +62,13 @@ DC_KERNEL dc_rle_walk(const dc_u8 *__restrict__ data, const dc_i64 *__restrict__
         dc_i64 slot = emit ? run_base[seg] : 0;
         dc_i32 problem = DC_RLE_OK;
         dc_i64 problem_at = -1;
+        dc_i64 problem_produced = 0;
 
         while (produced < plane_length) {
             if (p >= end) {
                 problem = DC_RLE_SEGMENT_TRUNCATED;
                 problem_at = p;
+                problem_produced = produced;
                 break;
             }
             if (p + DC_RLE_PREFETCH_BYTES < end)
@@ -84,6 +87,8 @@ DC_KERNEL dc_rle_walk(const dc_u8 *__restrict__ data, const dc_i64 *__restrict__
                     take = space;
                     problem = DC_RLE_RUN_OVERFLOW;
                 }
+                if (problem != DC_RLE_OK)
+                    problem_produced = produced;
                 if (take > 0) {
                     if (emit) {
                         run_dst[slot] = plane + produced;
@@ -105,12 +110,14 @@ DC_KERNEL dc_rle_walk(const dc_u8 *__restrict__ data, const dc_i64 *__restrict__
                 if (end - p < 2) {
                     problem = DC_RLE_SEGMENT_TRUNCATED;
                     problem_at = p;
+                    problem_produced = produced;
                     break;
                 }
                 dc_i64 take = run;
                 if (run > space) {
                     take = space;
                     problem = DC_RLE_RUN_OVERFLOW;
+                    problem_produced = produced;
                 }
                 if (emit) {
                     run_dst[slot] = plane + produced;
@@ -138,10 +145,11 @@ DC_KERNEL dc_rle_walk(const dc_u8 *__restrict__ data, const dc_i64 *__restrict__
             if (end - p > 1) {
                 problem = DC_RLE_TRAILING_RUNS;
                 problem_at = p;
+                problem_produced = produced;
             }
         }
         run_count[seg] = runs;
-        produced_out[seg] = produced;
+        produced_out[seg] = problem == DC_RLE_OK ? produced : problem_produced;
         status[seg] = problem;
         status_at[seg] = problem_at;
     }

@@ -71,6 +71,9 @@ _REASONS = {
 
 # Threads that share the copying of one run in dc_rle_expand.
 _LANES_PER_RUN = 8
+# Plane bytes dicomcore's C decoder expands per step (RLE_BLOCK in codecs/rle/rle.c); used
+# only to report a frame's problems in the order that decoder finds them.
+_C_DECODER_BLOCK = 4096
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,11 @@ class RLEGeometry:
         first_frame: Any,
         rows: int | None,
         columns: int | None,
-        samples_per_pixel: int | None,
-        bits_allocated: int | None,
-        pixel_representation: int,
-        bits_stored: int | None,
-        segment_order: str,
+        samples_per_pixel: int | None = None,
+        bits_allocated: int | None = None,
+        pixel_representation: int = 0,
+        bits_stored: int | None = None,
+        segment_order: str = ">",
     ) -> RLEGeometry:
         """Check decoding arguments, filling samples and bits from the header if left out."""
         if rows is None or columns is None:
@@ -408,7 +411,8 @@ class RunTable:
         int64, runs per segment; segment ``k``'s runs follow those of ``k - 1``.
     status, status_at, produced : numpy.ndarray
         Per segment: the problem code (0 if none), the data offset of the
-        opcode at fault (-1 if none), and the plane bytes produced.
+        opcode at fault (-1 if none), and the plane bytes produced before it
+        (all of them if there was no problem).
     """
 
     dst: np.ndarray
@@ -423,8 +427,8 @@ class RunTable:
 def _walk(data: bytes, start: int, end: int, plane: int, plane_length: int, runs: list) -> tuple[int, int, int]:
     """Follow one segment's opcodes (G.3.2), appending (dst, src, length) runs.
 
-    Returns (status, offset of the opcode at fault or -1, bytes produced). The
-    same walk as dc_rle_walk, line for line.
+    Returns (status, offset of the opcode at fault or -1, plane bytes produced
+    before the run at fault, or in all). The same walk as dc_rle_walk.
     """
     p = start
     produced = 0
@@ -440,11 +444,10 @@ def _walk(data: bytes, start: int, end: int, plane: int, plane_length: int, runs
                 take = min(available, space)
                 if take > 0:
                     runs.append((plane + produced, p + 1, take))
-                    produced += take
                 return LITERAL_TRUNCATED, p, produced
             if run > space:
                 runs.append((plane + produced, p + 1, space))
-                return RUN_OVERFLOW, p, plane_length
+                return RUN_OVERFLOW, p, produced
             runs.append((plane + produced, p + 1, run))
             produced += run
             p += 1 + run
@@ -454,7 +457,7 @@ def _walk(data: bytes, start: int, end: int, plane: int, plane_length: int, runs
                 return SEGMENT_TRUNCATED, p, produced
             if run > space:
                 runs.append((plane + produced, p + 1, -space))
-                return RUN_OVERFLOW, p, plane_length
+                return RUN_OVERFLOW, p, produced
             runs.append((plane + produced, p + 1, -run))
             produced += run
             p += 2
@@ -592,9 +595,11 @@ def _segment_problem(
             f"needs {int(data[at]) + 1} bytes but only {end - at - 1} remain in the segment"
         )
     elif code == RUN_OVERFLOW:
+        opcode = int(data[at])
+        run = opcode + 1 if opcode < 128 else 257 - opcode
         message = (
-            f"segment {number} of {count} overflows: the run at offset {offset} goes past the "
-            f"end of the {plane}-byte plane"
+            f"segment {number} of {count} overflows: the run at offset {offset} goes "
+            f"{run - (plane - produced)} bytes past the end of the {plane}-byte plane"
         )
     else:
         message = (
@@ -604,6 +609,26 @@ def _segment_problem(
     return RLEError(
         f"frame {frame}: {message}", reason=_REASONS[code], segment=number, offset=offset, frame=frame
     )
+
+
+def _first_problems(
+    status: np.ndarray, produced: np.ndarray, geometry: RLEGeometry
+) -> list[int]:
+    """Damaged segments in the order dicomcore's C decoder finds their problems.
+
+    It fills the planes of all segments block by block (truncations are found
+    at the block where the data runs out), then checks for runs past the end;
+    reporting in that order makes the first error of a frame the same as the
+    CPU codec's, whatever else is wrong in it.
+    """
+    damaged = np.flatnonzero((status != OK) & (status != UNUSABLE))
+    if damaged.size == 0:
+        return []
+    frames, segments = np.divmod(damaged, geometry.segments)
+    at_finish = np.isin(status[damaged], (RUN_OVERFLOW, TRAILING_RUNS))
+    block = np.where(at_finish | (geometry.segments == 1), 0, produced[damaged] // _C_DECODER_BLOCK)
+    order = np.lexsort((segments, block, at_finish, frames))
+    return damaged[order].tolist()
 
 
 def _report(
@@ -617,15 +642,15 @@ def _report(
     stacklevel: int,
 ) -> bool:
     """Raise (strict) or warn (lenient) about every damaged frame; True if any."""
-    walk_problems = np.flatnonzero((status != OK) & (status != UNUSABLE))
+    walk_problems = _first_problems(status, produced, geometry)
     if not lenient:
-        if walk_problems.size:
-            k = int(walk_problems[0])
+        if walk_problems:
+            k = walk_problems[0]
             raise _segment_problem(int(status[k]), k, int(status_at[k]), int(produced[k]), plan, data, geometry)
         return False
     firsts: dict[int, RLEError] = {p.frame: p for p in plan.problems}  # type: ignore[misc]
     counts = dict(plan.problem_counts)
-    for k in walk_problems.tolist():
+    for k in walk_problems:
         frame = k // geometry.segments
         if frame not in firsts:
             firsts[frame] = _segment_problem(
