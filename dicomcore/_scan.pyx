@@ -524,6 +524,18 @@ def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_e
     """
     cdef const uint8_t[::1] view = memoryview(buffer).cast("B")
     cdef Py_ssize_t size = view.shape[0]
+    if end < 0 or end > size:
+        end = size
+    return _index_region(buffer, memoryview(buffer), &view[0] if size > 0 else NULL, size,
+                         start, end, little_endian, implicit_vr, tolerant, stop_at_pixels,
+                         group2_only, detect_vr)
+
+
+cdef ElementIndex _index_region(object buffer, object shared_view, const uint8_t* base,
+                                Py_ssize_t size, Py_ssize_t start, Py_ssize_t end,
+                                bint little_endian, bint implicit_vr, bint tolerant,
+                                bint stop_at_pixels, bint group2_only, bint detect_vr):
+    """Scan ``base[start:end]`` (already acquired) into a new ElementIndex."""
     cdef Cursor c
     cdef RecordVector records
     cdef ScanFailure err
@@ -531,9 +543,7 @@ def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_e
     cdef int status = OK
     cdef bint was_sorted = True
     cdef ElementIndex index = ElementIndex.__new__(ElementIndex)
-    if end < 0 or end > size:
-        end = size
-    if start < 0 or start > end:
+    if start < 0 or start > end or end > size:
         raise ValueError(f"scan region [{start}, {end}) is outside the {size}-byte buffer")
     records.data = NULL
     records.count = 0
@@ -541,7 +551,7 @@ def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_e
     err.code = OK
     err.tag = 0
     err.offset = 0
-    c.buf = &view[0] if size > 0 else NULL
+    c.buf = base
     c.little = little_endian
     c.implicit = implicit_vr
     if size > 0:
@@ -558,7 +568,7 @@ def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_e
     index.records = records.data
     index.count = records.count
     index.buffer = buffer
-    index.view = memoryview(buffer)
+    index.view = shared_view
     index.little_endian = little_endian
     index.implicit_vr = c.implicit
     index.switched_vr = c.implicit != implicit_vr
@@ -569,6 +579,75 @@ def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_e
     if err.code == ERR_HEADER_PAST_END:
         index.cut_header_offset = err.offset
     return index
+
+
+def read_items(object source, object encodings, object dataset_class, dict template):
+    """The items of a sequence read from a file, as datasets (PS3.5 section 7.5).
+
+    ``source`` is the element's SequenceSource; each item becomes a
+    ``dataset_class`` whose state is ``template`` plus its own index, parent and
+    inherited character set. A sequence that reaches the end of the data may
+    have been cut short, so its items are read tolerantly. Returns
+    ``(items, cut)``: the datasets, and the item header offsets and indexes of
+    those the data ends inside (for the caller's warnings).
+    """
+    buffer = source.buffer
+    cdef Py_ssize_t start = source.start, end = source.end
+    cdef bint little = source.little_endian, implicit = source.implicit_vr
+    cdef const uint8_t[::1] view = memoryview(buffer).cast("B")
+    cdef Py_ssize_t size = view.shape[0]
+    cdef const uint8_t* base = &view[0] if size > 0 else NULL
+    cdef bint tolerant = end >= size
+    cdef ElementIndex index
+    cdef dict state
+    shared_view = memoryview(buffer)
+    parent = source.parent
+    items = []
+    cut = []
+    for header, item_start, item_end, undefined, truncated in scan_items(
+            buffer, start, end, little_endian=little, implicit_vr=implicit, tolerant=tolerant):
+        index = _index_region(buffer, shared_view, base, size, item_start, item_end,
+                              little, implicit, tolerant and item_end >= end, False, False, True)
+        item = dataset_class.__new__(dataset_class)
+        state = template.copy()
+        state["_dict"] = {}
+        state["_pixel_id"] = {}
+        state["_index"] = index if index.count else None
+        state["_parent"] = parent
+        state["_read_implicit"] = index.implicit_vr
+        state["_read_little"] = little
+        state["_read_charset"] = encodings
+        state["is_undefined_length_sequence_item"] = undefined
+        item.__dict__.update(state)
+        items.append(item)
+        if truncated or index.cut_header_offset >= 0 or index.is_cut_short:
+            cut.append((header if truncated else None, index))
+    return items, cut
+
+
+def scan_sequence(buffer, Py_ssize_t start, Py_ssize_t end, *, bint little_endian=True,
+                  bint implicit_vr=False, bint tolerant=False, object shared_view=None):
+    """The items of a sequence value, each already indexed: one call per sequence.
+
+    Returns a list of ``(header_offset, index, undefined_length, truncated)``
+    where ``index`` is the :class:`ElementIndex` of the item's dataset. With
+    ``tolerant``, an item the data ends inside is kept and flagged, and its
+    own elements are scanned tolerantly.
+    """
+    cdef const uint8_t[::1] view = memoryview(buffer).cast("B")
+    cdef Py_ssize_t size = view.shape[0]
+    cdef const uint8_t* base = &view[0] if size > 0 else NULL
+    if shared_view is None:
+        shared_view = memoryview(buffer)
+    result = []
+    for header, item_start, item_end, undefined, truncated in scan_items(
+            buffer, start, end, little_endian=little_endian, implicit_vr=implicit_vr,
+            tolerant=tolerant):
+        index = _index_region(buffer, shared_view, base, size, item_start, item_end,
+                              little_endian, implicit_vr, tolerant and item_end >= end,
+                              False, False, True)
+        result.append((header, index, undefined, truncated))
+    return result
 
 
 def scan_items(buffer, Py_ssize_t start, Py_ssize_t end, *, bint little_endian=True,

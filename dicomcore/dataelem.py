@@ -182,7 +182,9 @@ class DataElement(ElementCore):
         if isinstance(raw, SequenceSource):
             from dicomcore.dataset import read_sequence
 
-            return read_sequence(raw, self._encodings)
+            sequence = read_sequence(raw, self._encodings)
+            sequence.is_undefined_length = self.is_undefined_length
+            return sequence
         from dicomcore.values import convert_value
 
         if raw and (self.VR in BYTES_VR or self.VR == "UN"):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dicomcore import config
-from dicomcore._scan import build_elements, configure, element_for
+from dicomcore._scan import build_elements, configure, element_for, read_items
 from dicomcore.datadict import (
     dictionary_VR,
     keyword_for_tag,
@@ -1196,56 +1196,41 @@ def read_sequence(source: SequenceSource, encodings: list[str] | None) -> Sequen
     short: its items are then read tolerantly, keeping what is there, with a
     warning naming where the data ends.
     """
-    from dicomcore._scan import scan_dataset, scan_items
-    from dicomcore.filereader import warn_about_truncation
-
-    at_end_of_data = source.end >= len(memoryview(source.buffer))
-    items = []
-    for header, start, end, undefined, truncated in scan_items(
-        source.buffer, source.start, source.end,
-        little_endian=source.little_endian, implicit_vr=source.implicit_vr,
-        tolerant=at_end_of_data,
-    ):
-        index = scan_dataset(
-            source.buffer, start, end,
-            little_endian=source.little_endian, implicit_vr=source.implicit_vr,
-            tolerant=at_end_of_data and end >= source.end,
-        )
-        if truncated:
+    items, cut = read_items(source, encodings, Dataset, _FRESH_STATE)
+    if cut:
+        from dicomcore.filereader import warn_about_truncation
+    for header, index in cut:
+        if header is not None:
             warnings.warn(
                 f"The data ends inside the item at offset {header}; the partial item is kept",
                 UserWarning,
                 stacklevel=4,
             )
-        if index.is_cut_short:
-            warn_about_truncation(index)
-        items.append(Dataset._from_index(index, source.parent, encodings, undefined))
-    return Sequence._from_items(items, source.end != source.start and _ends_with_delimiter(source))
-
-
-def _ends_with_delimiter(source: SequenceSource) -> bool:
-    """Whether the sequence value is followed by a sequence delimiter (undefined length)."""
-    view = memoryview(source.buffer)
-    tail = view[source.end:source.end + 4]
-    delimiter = b"\xfe\xff\xdd\xe0" if source.little_endian else b"\xff\xfe\xe0\xdd"
-    return bytes(tail) == delimiter
+        warn_about_truncation(index)
+    return Sequence._from_items(items, False)
 
 
 def _fresh_state() -> dict[str, Any]:
     """The instance attributes of an empty dataset."""
-    return {
-        "_dict": {},
-        "_index": None,
-        "_index_gone": None,
-        "_parent": None,
-        "_charset": None,
-        "_read_implicit": None,
-        "_read_little": None,
-        "_read_charset": None,
-        "_pixel_array": None,
-        "_pixel_id": {},
-        "is_undefined_length_sequence_item": False,
-    }
+    state = dict(_FRESH_STATE)
+    state["_dict"] = {}
+    state["_pixel_id"] = {}
+    return state
+
+
+_FRESH_STATE: dict[str, Any] = {
+    "_dict": {},
+    "_index": None,
+    "_index_gone": None,
+    "_parent": None,
+    "_charset": None,
+    "_read_implicit": None,
+    "_read_little": None,
+    "_read_charset": None,
+    "_pixel_array": None,
+    "_pixel_id": {},
+    "is_undefined_length_sequence_item": False,
+}
 
 
 def _copy_element(elem: DataElement | RawDataElement, memo: dict[int, Any]) -> Any:
