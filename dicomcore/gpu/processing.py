@@ -95,13 +95,14 @@ class FrameParameters:
     """
 
     slope: float = 1.0
-    intercept: float = 0.0
+    # -0.0, not 0.0: x + -0.0 is x for every x, -0.0 included (x + 0.0 turns -0.0 into 0.0).
+    intercept: float = -0.0
     center: float = 0.0
     width: float = 1.0
     y_min: float = 0.0
     y_max: float = 1.0
     scale: float = 1.0
-    offset: float = 0.0
+    offset: float = -0.0
     mode: int = MODE_NONE
 
     def row(self) -> list[float]:
@@ -226,7 +227,7 @@ def frame_parameters(
     """
     if modality and _has_sequence(ds, "ModalityLUTSequence"):
         return None
-    slope, intercept = 1.0, 0.0
+    slope, intercept = 1.0, -0.0
     rescale = _rescale_values(ds) if modality else None
     if rescale is not None:
         slope, intercept = rescale
@@ -240,7 +241,7 @@ def frame_parameters(
             return None
         if has_window:
             center, width, y_min, y_max, mode = _window(ds, index)
-    scale, offset = 1.0, 0.0
+    scale, offset = 1.0, -0.0
     if normalise:
         span = y_max - y_min
         scale = 1.0 / span if span else 1.0
@@ -303,7 +304,8 @@ def transform_reference(
     y = np.where(linear, windowed, np.where(sigmoid, curve, y))
     y = y * scale
     y = y + offset
-    return y.astype(out_dtype).reshape(arr.shape)
+    with np.errstate(over="ignore"):  # beyond float16's range is inf, as on the GPU
+        return y.astype(out_dtype).reshape(arr.shape)
 
 
 def transform(
@@ -393,7 +395,7 @@ def to_float(
         ``(low, high)`` mapped to ``(0, 1)`` linearly (values outside are not
         clipped).
     """
-    scale, offset = 1.0, 0.0
+    scale, offset = 1.0, -0.0
     if value_range is not None:
         low, high = (float(v) for v in value_range)
         if high == low:
