@@ -611,14 +611,13 @@ def read_items(object source, object encodings, object dataset_class, dict templ
         item = dataset_class.__new__(dataset_class)
         state = template.copy()
         state["_dict"] = {}
-        state["_pixel_id"] = {}
         state["_index"] = index if index.count else None
         state["_parent"] = parent
         state["_read_implicit"] = index.implicit_vr
         state["_read_little"] = little
         state["_read_charset"] = encodings
         state["is_undefined_length_sequence_item"] = undefined
-        item.__dict__.update(state)
+        item.__dict__ = state
         items.append(item)
         if truncated or index.cut_header_offset >= 0 or index.is_cut_short:
             cut.append((header if truncated else None, index))

@@ -1214,7 +1214,6 @@ def _fresh_state() -> dict[str, Any]:
     """The instance attributes of an empty dataset."""
     state = dict(_FRESH_STATE)
     state["_dict"] = {}
-    state["_pixel_id"] = {}
     return state
 
 
@@ -1228,7 +1227,7 @@ _FRESH_STATE: dict[str, Any] = {
     "_read_little": None,
     "_read_charset": None,
     "_pixel_array": None,
-    "_pixel_id": {},
+    "_pixel_id": None,
     "is_undefined_length_sequence_item": False,
 }
 
