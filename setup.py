@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.sdist import sdist
 
 ROOT = Path(__file__).parent
 
@@ -171,4 +173,39 @@ def build_extensions() -> list[Extension]:
     )
 
 
-setup(ext_modules=build_extensions())
+# The GPU path's CUDA kernel sources (compiled at run time by NVRTC through CuPy) ship
+# inside the package, in dicomcore/gpu/kernels, where dicomcore.gpu.kernels finds them.
+CUDA_SOURCES = ROOT / "codecs" / "cuda"
+CUDA_PACKAGE_DIR = Path("dicomcore") / "gpu" / "kernels"
+
+
+def cuda_sources() -> list[Path]:
+    return sorted(p for p in CUDA_SOURCES.glob("*.cu*") if p.suffix in (".cu", ".cuh"))
+
+
+class BuildPyWithKernels(build_py):
+    """build_py that also copies codecs/cuda/*.cu and *.cuh into dicomcore/gpu/kernels."""
+
+    def run(self) -> None:
+        super().run()
+        target = Path(self.build_lib) / CUDA_PACKAGE_DIR
+        self.mkpath(str(target))
+        for source in cuda_sources():
+            self.copy_file(str(source), str(target / source.name))
+
+
+class SdistWithKernels(sdist):
+    """sdist that also carries codecs/cuda, for wheels built from it."""
+
+    def make_release_tree(self, base_dir: str, files: list[str]) -> None:
+        super().make_release_tree(base_dir, files)
+        target = Path(base_dir) / CUDA_SOURCES.relative_to(ROOT)
+        self.mkpath(str(target))
+        for source in cuda_sources():
+            self.copy_file(str(source), str(target / source.name))
+
+
+setup(
+    ext_modules=build_extensions(),
+    cmdclass={"build_py": BuildPyWithKernels, "sdist": SdistWithKernels},
+)
