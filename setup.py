@@ -188,6 +188,8 @@ class BuildPyWithKernels(build_py):
 
     def run(self) -> None:
         super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install loads them from codecs/cuda in the checkout
         target = Path(self.build_lib) / CUDA_PACKAGE_DIR
         self.mkpath(str(target))
         for source in cuda_sources():
