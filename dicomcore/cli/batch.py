@@ -24,7 +24,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
     Executor,
@@ -114,10 +114,14 @@ def _executor(pool: str, workers: int, options: ConvertOptions,
     if pool == "process":
         import multiprocessing
 
-        # forkserver: forking the command itself (which may run tqdm's monitor
-        # thread) is unsafe; spawn would re-import everything per worker.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["dicomcore.cli.convert"])
+        # Forking is cheapest, but only safe while this process runs no other
+        # thread (a lock held by one would stay locked in the child); otherwise
+        # a fork server, which imports dicomcore once and forks from that.
+        if threading.active_count() == 1:
+            context = multiprocessing.get_context("fork")
+        else:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["dicomcore.cli.convert"])
         return ProcessPoolExecutor(
             max_workers=workers, mp_context=context,
             initializer=_start_worker, initargs=(options, inputs),
@@ -162,7 +166,7 @@ def run_batch(
     jobs: list[Job],
     inputs: set[tuple[int, int]],
     options: ConvertOptions,
-    progress: Progress,
+    make_progress: Callable[[], Progress],
     *,
     workers: int,
     pool: str = "thread",
@@ -175,8 +179,10 @@ def run_batch(
     inputs : set of (st_dev, st_ino)
         Files no output may replace.
     options : ConvertOptions
-    progress : Progress
-        Told about every finished file; closed at the end.
+    make_progress : callable
+        Makes the reporter told about every finished file (closed at the end).
+        It is made once the workers are running, so that a process pool forks
+        before a progress bar starts its thread.
     workers : int
     pool : str
         ``"thread"`` or ``"process"``.
@@ -196,7 +202,10 @@ def run_batch(
         prepare_process()
     executor = _executor(pool, workers, options, inputs)
     pending: dict[Future[FileResult], Job] = {}
-    queue = iter(jobs)
+    # Largest files first: the batch then ends on small files that keep every
+    # worker busy, not on one large file converting while the others idle.
+    queue = iter(sorted(jobs, key=lambda job: job.size, reverse=True))
+    progress: Progress | None = None
 
     def fill() -> None:
         while len(pending) < workers * (1 + _QUEUED_PER_WORKER):
@@ -206,6 +215,7 @@ def run_batch(
             pending[executor.submit(_convert, job)] = job
 
     def finish(future: Future[FileResult]) -> None:
+        assert progress is not None
         result = _result_of(future, pending.pop(future))
         outcome.results.append(result)
         _announce(progress, result)
@@ -215,6 +225,7 @@ def run_batch(
         with _sigterm_interrupts():
             try:
                 fill()
+                progress = make_progress()
                 while pending:
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -222,6 +233,8 @@ def run_batch(
                     fill()
             except KeyboardInterrupt:
                 outcome.interrupted = True
+                if progress is None:
+                    progress = make_progress()
                 progress.message("interrupted: finishing the files in progress, starting no more")
                 for future in list(pending):
                     if future.cancel():
@@ -231,7 +244,8 @@ def run_batch(
                     finish(future)
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-        progress.close()
+        if progress is not None:
+            progress.close()
         outcome.seconds = time.perf_counter() - started
     outcome.results.sort(key=lambda result: order.get(result.source, 0))
     return outcome

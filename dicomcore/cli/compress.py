@@ -180,8 +180,11 @@ def run_conversion(args: argparse.Namespace, target: TargetSyntax | None) -> int
         print(f"dicomcore {command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     action = command if target is None else f"{command} to {target.name}"
-    progress = make_progress(args.progress, len(jobs), sum(job.size for job in jobs))
-    outcome = run_batch(jobs, inputs, options, progress, workers=workers, pool=args.pool)
+    outcome = run_batch(
+        jobs, inputs, options,
+        lambda: make_progress(args.progress, len(jobs), sum(job.size for job in jobs)),
+        workers=workers, pool=args.pool,
+    )
     print(format_summary(outcome, action))
     if args.report is not None:
         write_json_report(args.report, outcome, action)

@@ -23,6 +23,7 @@ from dicomcore.cli.files import Job, write_atomically
 __all__ = [
     "SYNTAXES",
     "ConvertOptions",
+    "DamagedFileError",
     "FileResult",
     "TargetSyntax",
     "VerificationError",
@@ -157,6 +158,10 @@ class VerificationError(ValueError):
     """A written file's pixels do not match its input's."""
 
 
+class DamagedFileError(ValueError):
+    """The input is cut short or has a length that runs past its end."""
+
+
 # -- warnings, per worker thread ----------------------------------------------------------
 
 _collected = threading.local()
@@ -266,10 +271,44 @@ def _describe(exc: BaseException) -> str:
     from dicomcore.errors import InvalidDicomError
 
     if type(exc) is InvalidDicomError:
-        return f"not a DICOM file: {exc}"
-    if isinstance(exc, (VerificationError, OutputExistsError, OverwritesInputError, OSError)):
+        return f"not a DICOM file: {exc}".replace("force=True", "--force")
+    if isinstance(exc, (VerificationError, DamagedFileError, OutputExistsError,
+                        OverwritesInputError, OSError)):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _damage(ds: Any) -> str:
+    """Why the file just read is cut short or corrupt, or "".
+
+    The reader keeps what it can of a damaged file (with a warning, as pydicom
+    does); a converter must not, or it would write a well-formed file holding
+    wrong data. Only the element index of a freshly read file knows this.
+    """
+    index = ds.__dict__.get("_index")
+    if index is None or not getattr(index, "is_cut_short", False):
+        return ""
+    tags = index.truncated()
+    if tags:
+        where = ", ".join(f"({tag >> 16:04X},{tag & 0xFFFF:04X})" for tag in tags)
+        return f"cut short or corrupt: the data ends inside element {where}"
+    return (
+        "cut short or corrupt: the data ends inside an element header at offset "
+        f"{index.cut_header_offset}"
+    )
+
+
+def _encode(ds: Any, encode_file: Any) -> bytes:
+    """The output file's bytes, in the DICOM File Format (PS3.10 Section 7.1) if possible.
+
+    A file read with ``--force`` may lack the preamble and File Meta Information;
+    they are added. A dataset without the SOP Class and Instance UIDs the File
+    Meta needs is written as it was read.
+    """
+    try:
+        return encode_file(ds, enforce_file_format=True)
+    except ValueError:
+        return encode_file(ds)
 
 
 def _transfer_syntax(ds: Any) -> str | None:
@@ -333,6 +372,7 @@ def convert_file(job: Job, options: ConvertOptions, inputs: set[tuple[int, int]]
     """
     from dicomcore.filereader import dcmread
     from dicomcore.filewriter import encode_file
+    from dicomcore.pixels import pixel_array
 
     result = FileResult(job.name, job.source, job.target, bytes_in=job.size)
     _collected.messages = result.warnings
@@ -341,18 +381,25 @@ def convert_file(job: Job, options: ConvertOptions, inputs: set[tuple[int, int]]
         source, target = Path(job.source), Path(job.target)
         result.bytes_in = source.stat().st_size
         ds = dcmread(source, force=options.force)
+        damage = _damage(ds)
+        if damage:
+            raise DamagedFileError(damage)
         reason = _unchanged_reason(ds, options)
         if reason:
             del ds  # let the memory map go before copying
             write_atomically(target, source, inputs=inputs, overwrite=options.overwrite)
             result.status, result.reason = "copied", reason
             result.bytes_out = result.bytes_in
-            result.verified = "exact" if options.verify else ""
             return result
 
         kind = "lossless" if options.target is None else options.target.kind
         peak = _peak(ds)
-        original = ds.pixel_array if options.verify else None
+        photometric = ds.get("PhotometricInterpretation")
+        # Compared as stored (no YBR to RGB conversion), where the JPEG-LS NEAR
+        # bound holds; converted only if the codec changed the colour space.
+        original = (
+            pixel_array(ds, raw=True, threads=options.threads) if options.verify else None
+        )
         new_uid = options.new_uid or kind == "lossy"
         if options.target is None:
             ds.decompress(generate_instance_uid=new_uid, threads=options.threads)
@@ -364,14 +411,18 @@ def convert_file(job: Job, options: ConvertOptions, inputs: set[tuple[int, int]]
                 threads=options.threads,
                 **_encode_options(options),
             )
-        data = encode_file(ds)
+        data = _encode(ds, encode_file)
         del ds
 
         def check(path: Path) -> None:
-            written = dcmread(path)
-            decoded = written.pixel_array
+            written = dcmread(path, force=options.force)
+            before = original
+            raw = written.get("PhotometricInterpretation") == photometric
+            if not raw:
+                before = pixel_array(dcmread(source, force=options.force), threads=options.threads)
+            decoded = pixel_array(written, raw=raw, threads=options.threads)
             result.verified, result.max_error, result.psnr = compare_pixels(
-                original, decoded, kind, options.jls_error or 0, peak
+                before, decoded, kind, options.jls_error or 0, peak
             )
 
         write_atomically(
@@ -385,4 +436,6 @@ def convert_file(job: Job, options: ConvertOptions, inputs: set[tuple[int, int]]
     finally:
         result.seconds = time.perf_counter() - start
         _collected.messages = None
+        # Reading and then decoding can raise the same warning twice.
+        result.warnings[:] = list(dict.fromkeys(result.warnings))
     return result

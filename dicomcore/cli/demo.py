@@ -16,6 +16,7 @@ The exit status is 0 only if everything was verified.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import tempfile
 import time
@@ -140,8 +141,8 @@ def codec_round_trip(
     ):
         jobs, inputs = plan_jobs(source, output)
         threads = frame_threads(workers, len(jobs))
-        outcome = run_batch(jobs, inputs, _options(options, threads),
-                            NoProgress(len(jobs), 0, io.StringIO()), workers=workers)
+        quiet = functools.partial(NoProgress, len(jobs), 0, io.StringIO())
+        outcome = run_batch(jobs, inputs, _options(options, threads), quiet, workers=workers)
         failures += [f"{r.name}: {r.reason}" for r in outcome.results if r.status != "converted"]
         timings.append(outcome.seconds)
     native_bytes = sum(p.stat().st_size for p in study.iterdir())
