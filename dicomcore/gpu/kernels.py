@@ -44,10 +44,13 @@ def source_directory() -> Path:
         If neither the installed copy nor a source checkout's ``codecs/cuda`` is
         there (a broken installation).
     """
-    override = os.environ.get("DICOMCORE_CUDA_SOURCES")
-    here = Path(__file__).resolve().parent
+    return _find_sources(Path(__file__).resolve().parent, os.environ.get("DICOMCORE_CUDA_SOURCES"))
+
+
+def _find_sources(package: Path, override: str | None) -> Path:
+    """The first of: ``override``, ``<package>/kernels`` (installed), ``codecs/cuda`` (checkout)."""
     candidates = [Path(override)] if override else []
-    candidates += [here / "kernels", here.parents[1] / "codecs" / "cuda"]
+    candidates += [package / "kernels", package.parents[1] / "codecs" / "cuda"]
     for candidate in candidates:
         if (candidate / "common.cuh").is_file():
             return candidate
