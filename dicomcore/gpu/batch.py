@@ -98,7 +98,9 @@ def _read(source: Any, position: int) -> tuple[Any, str]:
 
     if isinstance(source, Dataset):
         filename = getattr(source, "filename", None)
-        return source, f"source {position}" + (f" ({filename})" if isinstance(filename, str) else "")
+        return source, f"source {position}" + (
+            f" ({filename})" if isinstance(filename, str) else ""
+        )
     if isinstance(source, (str, Path, os.PathLike)):
         return dcmread(source), f"source {position} ({os.fspath(source)})"
     if hasattr(source, "read"):
@@ -125,7 +127,11 @@ def _describe(ds: Any, position: int, name: str, j2k_decoder: str, index: int | 
         return _Source(position, name, ds, layout, "native", count, value=value, first_frame=first)
     table = element(ds, _EXTENDED_OFFSET_TABLE)
     lengths = element(ds, _EXTENDED_OFFSET_LENGTHS)
-    extended = (table.value, lengths.value) if table is not None and lengths is not None and table.value else None
+    extended = (
+        (table.value, lengths.value)
+        if table is not None and lengths is not None and table.value
+        else None
+    )
     frames = encaps.frame_data(
         value, index, number_of_frames=layout.number_of_frames, extended_offsets=extended
     )
@@ -149,7 +155,11 @@ def _reraise(exc: Exception, where: str) -> None:
     """Raise ``exc`` again with ``where`` in front of its message, keeping its type."""
     if isinstance(exc, RLEError):
         tagged = RLEError(
-            f"{where}: {exc}", reason=exc.reason, segment=exc.segment, offset=exc.offset, frame=exc.frame
+            f"{where}: {exc}",
+            reason=exc.reason,
+            segment=exc.segment,
+            offset=exc.offset,
+            frame=exc.frame,
         )
         raise tagged from exc
     try:
@@ -199,7 +209,9 @@ def _decode_rle(sources: list[_Source], dst: Any, engine: Engine) -> None:
 def _decode_native(source: _Source, dst: Any, engine: Engine) -> None:
     layout = native.NativeLayout.from_pixel_layout(source.layout)
     try:
-        native.unpack_frames(source.value, layout, source.first_frame, source.count, out=dst, device=engine)
+        native.unpack_frames(
+            source.value, layout, source.first_frame, source.count, out=dst, device=engine
+        )
     except ValueError as exc:
         _reraise(exc, _where(source))
 
@@ -225,7 +237,9 @@ def _decode_on_cpu(source: _Source, dst: Any, engine: Engine, threads: int) -> s
             _reraise(exc, _where(source, i))
             raise
 
-    with ThreadPoolExecutor(max_workers=min(threads, depth), thread_name_prefix="dicomcore-gpu-decode") as pool:
+    with ThreadPoolExecutor(
+        max_workers=min(threads, depth), thread_name_prefix="dicomcore-gpu-decode"
+    ) as pool:
         futures = {i: pool.submit(work, i) for i in range(min(depth, count))}
         try:
             for i in range(count):
@@ -297,9 +311,12 @@ def _lut_chain(x: Any, source: _Source, options: _Processing, out: Any, engine: 
     if options.modality_lut:
         x = processing.apply_modality_lut(x, ds, device=engine)
     if options.voi_lut:
-        uses_lut = processing.frame_parameters(
-            ds, modality=False, voi=True, index=options.voi_index, prefer_lut=options.prefer_lut
-        ) is None
+        uses_lut = (
+            processing.frame_parameters(
+                ds, modality=False, voi=True, index=options.voi_index, prefer_lut=options.prefer_lut
+            )
+            is None
+        )
         if uses_lut:
             x = processing.apply_voi(x, ds, options.voi_index, device=engine)
             depth = int(ds.VOILUTSequence[options.voi_index].LUTDescriptor[2])
@@ -372,7 +389,8 @@ def _output_dtype(sources: list[_Source], options: _Processing) -> np.dtype:
     dtypes = {s.dtype for s in sources}
     if len(dtypes) > 1:
         raise ValueError(
-            f"the sources decode to different dtypes ({', '.join(sorted(str(d) for d in dtypes))}); "
+            f"the sources decode to different dtypes "
+            f"({', '.join(sorted(str(d) for d in dtypes))}); "
             "pass dtype= (a float type) or as_list=True"
         )
     return sources[0].dtype if sources else np.dtype(np.uint8)
@@ -475,7 +493,10 @@ def pixel_batch(
     _check_shapes(described, as_list)
 
     if as_list:
-        return [_decode_into(group, None, options, engine, threads) for group in ([s] for s in described)]
+        return [
+            _decode_into(group, None, options, engine, threads)
+            for group in ([s] for s in described)
+        ]
 
     out_dtype = _output_dtype(described, options)
     total = sum(s.count for s in described)
@@ -513,9 +534,10 @@ def _decode_into(
     count = sum(s.count for s in group)
     decoded_shape = (count, *group[0].frame_shape)
     out_dtype = _output_dtype(group, options)
-    direct = not options.active or (options.dtype == group[0].dtype and not (
-        options.modality_lut or options.voi_lut or options.normalise
-    ))
+    direct = not options.active or (
+        options.dtype == group[0].dtype
+        and not (options.modality_lut or options.voi_lut or options.normalise)
+    )
     with engine.activate():
         if target is None:
             target = xp.empty(decoded_shape, dtype=out_dtype)
@@ -592,7 +614,7 @@ def iter_frames(
 
 
 def to_dlpack(arr: Any) -> Any:
-    """Return a DLPack capsule sharing ``arr``'s memory (for frameworks without ``from_dlpack`` on arrays).
+    """Return a DLPack capsule sharing ``arr``'s memory, for consumers that want a capsule.
 
     ``torch.from_dlpack(arr)`` (and JAX's, TensorFlow's) accept a CuPy array
     directly; this gives the capsule for older consumers.

@@ -149,4 +149,5 @@ def describe_device(device: Any = None) -> str:
     props = cupy.cuda.runtime.getDeviceProperties(dev.id)
     name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
     memory = props["totalGlobalMem"] / 2**30
-    return f"CUDA device {dev.id}: {name}, compute capability {dev.compute_capability}, {memory:.0f} GiB"
+    capability = dev.compute_capability
+    return f"CUDA device {dev.id}: {name}, compute capability {capability}, {memory:.0f} GiB"

@@ -77,7 +77,9 @@ class NativeLayout:
         if self.samples_per_pixel < 1:
             raise ValueError(f"samples per pixel must be positive, not {self.samples_per_pixel}")
         if self.pixel_representation not in (0, 1):
-            raise ValueError(f"pixel representation must be 0 or 1, not {self.pixel_representation}")
+            raise ValueError(
+                f"pixel representation must be 0 or 1, not {self.pixel_representation}"
+            )
         if self.ybr_full_422 and (self.samples_per_pixel != 3 or self.bits_allocated == 1):
             raise ValueError("YBR_FULL_422 needs 3 samples per pixel of 8 or more bits")
         if self.ybr_full_422 and self.columns % 2:
@@ -144,7 +146,9 @@ class NativeLayout:
         return (frames, self.rows, self.columns, self.samples_per_pixel)
 
 
-def _byte_range(layout: NativeLayout, first_frame: int, frames: int, available: int) -> tuple[int, int, int]:
+def _byte_range(
+    layout: NativeLayout, first_frame: int, frames: int, available: int
+) -> tuple[int, int, int]:
     """The stored bytes [start, end) holding the frames, and the first bit within them."""
     if first_frame < 0 or frames < 0:
         raise ValueError(f"frame numbers cannot be negative ({first_frame}, {frames})")

@@ -185,7 +185,13 @@ def _window(ds: Any, index: int) -> tuple[float, float, float, float, int]:
                 f"The (0028,1051) Window Width must be greater than 0 for a '{function}' "
                 "windowing operation"
             )
-        return center, width, y_min, y_max, MODE_LINEAR if function == "LINEAR_EXACT" else MODE_SIGMOID
+        return (
+            center,
+            width,
+            y_min,
+            y_max,
+            MODE_LINEAR if function == "LINEAR_EXACT" else MODE_SIGMOID,
+        )
     raise ValueError(f"Unsupported (0028,1056) VOI LUT Function value '{function}'")
 
 
@@ -236,7 +242,9 @@ def frame_parameters(
     center, width, mode = 0.0, 1.0, MODE_NONE
     if voi:
         has_lut = _has_sequence(ds, "VOILUTSequence")
-        has_window = _value(ds, "WindowCenter") is not None and _value(ds, "WindowWidth") is not None
+        has_window = (
+            _value(ds, "WindowCenter") is not None and _value(ds, "WindowWidth") is not None
+        )
         if has_lut and (prefer_lut or not has_window):
             return None
         if has_window:
@@ -299,7 +307,9 @@ def transform_reference(
     sigmoid = (modes == MODE_SIGMOID)[:, None]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         between = ((y - center) / width + 0.5) * (y_max - y_min) + y_min
-        windowed = np.where(y <= center - width / 2, y_min, np.where(y > center + width / 2, y_max, between))
+        windowed = np.where(
+            y <= center - width / 2, y_min, np.where(y > center + width / 2, y_max, between)
+        )
         curve = (y_max - y_min) / (1 + np.exp(-4 * (y - center) / width)) + y_min
     y = np.where(linear, windowed, np.where(sigmoid, curve, y))
     y = y * scale
@@ -354,8 +364,14 @@ def transform(
         arr = xp.ascontiguousarray(arr)
         if out is None:
             out = xp.empty(arr.shape, dtype=out_dtype)
-        elif tuple(out.shape) != tuple(arr.shape) or np.dtype(out.dtype) != out_dtype or not out.flags.c_contiguous:
-            raise ValueError(f"out must be C-contiguous, of shape {tuple(arr.shape)} and dtype {out_dtype}")
+        elif (
+            tuple(out.shape) != tuple(arr.shape)
+            or np.dtype(out.dtype) != out_dtype
+            or not out.flags.c_contiguous
+        ):
+            raise ValueError(
+                f"out must be C-contiguous, of shape {tuple(arr.shape)} and dtype {out_dtype}"
+            )
     frames = _frames_of(tuple(arr.shape), per_frame)
     table, modes = _parameter_table(params, frames)
     count = int(arr.size)
@@ -616,7 +632,9 @@ def convert_color_space(
     if kinds[current] == kinds[desired]:
         return arr
     if arr.ndim not in (3, 4) or arr.shape[-1] != 3:
-        raise ValueError(f"colour conversion needs 3 samples per pixel, not shape {tuple(arr.shape)}")
+        raise ValueError(
+            f"colour conversion needs 3 samples per pixel, not shape {tuple(arr.shape)}"
+        )
     xp = engine.xp
     with engine.activate():
         source = arr if arr.flags.c_contiguous else xp.ascontiguousarray(arr)

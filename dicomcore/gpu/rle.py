@@ -251,7 +251,13 @@ def _header_problems(
 
     def problem(message: str, reason: str, segment: int | None, offset: int | None) -> None:
         problems.append(
-            RLEError(f"frame {frame}: {message}", reason=reason, segment=segment, offset=offset, frame=frame)
+            RLEError(
+                f"frame {frame}: {message}",
+                reason=reason,
+                segment=segment,
+                offset=offset,
+                frame=frame,
+            )
         )
 
     declared = int(words[0])
@@ -277,7 +283,10 @@ def _header_problems(
     previous = 0
     for i, offset in enumerate(offsets):
         field = 4 + 4 * i
-        where = f"segment {i + 1} of {declared} starts at offset {offset} (RLE header field at offset {field})"
+        where = (
+            f"segment {i + 1} of {declared} starts at offset {offset} (RLE header field at "
+            f"offset {field})"
+        )
         if offset < _HEADER_LENGTH:
             problem(f"{where}, inside the 64-byte header", "offset_in_header", i + 1, field)
         elif offset >= length:
@@ -357,7 +366,9 @@ def plan_segments(
     table = np.empty((frames, needed, 3), dtype=np.int64)
     table[:, :, 0] = offsets + starts[:, None]
     table[:, :, 1] = ends + starts[:, None]
-    table[:, :, 2] = (np.arange(frames * needed, dtype=np.int64) * plane_length).reshape(frames, needed)
+    table[:, :, 2] = (np.arange(frames * needed, dtype=np.int64) * plane_length).reshape(
+        frames, needed
+    )
     status = np.zeros((frames, needed), dtype=np.int32)
 
     problems: list[RLEError] = []
@@ -424,7 +435,9 @@ class RunTable:
     produced: np.ndarray
 
 
-def _walk(data: bytes, start: int, end: int, plane: int, plane_length: int, runs: list) -> tuple[int, int, int]:
+def _walk(
+    data: bytes, start: int, end: int, plane: int, plane_length: int, runs: list
+) -> tuple[int, int, int]:
     """Follow one segment's opcodes (G.3.2), appending (dst, src, length) runs.
 
     Returns (status, offset of the opcode at fault or -1, plane bytes produced
@@ -569,7 +582,13 @@ def _fix_unused_bits(values: np.ndarray, bits: int, signed: bool) -> np.ndarray:
 
 
 def _segment_problem(
-    code: int, segment_index: int, at: int, produced: int, plan: SegmentPlan, data: np.ndarray, geometry: RLEGeometry
+    code: int,
+    segment_index: int,
+    at: int,
+    produced: int,
+    plan: SegmentPlan,
+    data: np.ndarray,
+    geometry: RLEGeometry,
 ) -> RLEError:
     """The RLEError for a problem the walk found, worded as the CPU codec words it."""
     count = geometry.segments
@@ -607,13 +626,15 @@ def _segment_problem(
             f"end of its {plane}-byte plane at offset {offset}"
         )
     return RLEError(
-        f"frame {frame}: {message}", reason=_REASONS[code], segment=number, offset=offset, frame=frame
+        f"frame {frame}: {message}",
+        reason=_REASONS[code],
+        segment=number,
+        offset=offset,
+        frame=frame,
     )
 
 
-def _first_problems(
-    status: np.ndarray, produced: np.ndarray, geometry: RLEGeometry
-) -> list[int]:
+def _first_problems(status: np.ndarray, produced: np.ndarray, geometry: RLEGeometry) -> list[int]:
     """Damaged segments in the order dicomcore's C decoder finds their problems.
 
     It fills the planes of all segments block by block (truncations are found
@@ -646,7 +667,9 @@ def _report(
     if not lenient:
         if walk_problems:
             k = walk_problems[0]
-            raise _segment_problem(int(status[k]), k, int(status_at[k]), int(produced[k]), plan, data, geometry)
+            raise _segment_problem(
+                int(status[k]), k, int(status_at[k]), int(produced[k]), plan, data, geometry
+            )
         return False
     firsts: dict[int, RLEError] = {p.frame: p for p in plan.problems}  # type: ignore[misc]
     counts = dict(plan.problem_counts)

@@ -68,7 +68,9 @@ def _offsets(views: Sequence[np.ndarray]) -> np.ndarray:
     return offsets
 
 
-def _copy_range(views: Sequence[np.ndarray], offsets: np.ndarray, out: np.ndarray, first: int, last: int) -> None:
+def _copy_range(
+    views: Sequence[np.ndarray], offsets: np.ndarray, out: np.ndarray, first: int, last: int
+) -> None:
     for i in range(first, last):
         out[offsets[i] : offsets[i + 1]] = views[i]
 

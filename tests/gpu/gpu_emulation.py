@@ -23,7 +23,17 @@ import numpy as np
 
 from dicomcore.gpu import kernels
 
-CXX_FLAGS = ["-x", "c++", "-std=c++17", "-O2", "-fPIC", "-shared", "-ffp-contract=off", "-Wall", "-Werror"]
+CXX_FLAGS = [
+    "-x",
+    "c++",
+    "-std=c++17",
+    "-O2",
+    "-fPIC",
+    "-shared",
+    "-ffp-contract=off",
+    "-Wall",
+    "-Werror",
+]
 
 
 def compiler() -> str | None:

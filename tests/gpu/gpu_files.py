@@ -6,10 +6,16 @@ import functools
 import warnings
 from pathlib import Path
 
-import datafiles
 import pydicom
 
-NATIVE = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99")
+import datafiles
+
+NATIVE = (
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.1.99",
+)
 RLE = ("1.2.840.10008.1.2.5",)
 
 

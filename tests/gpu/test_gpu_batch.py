@@ -12,7 +12,6 @@ from __future__ import annotations
 import struct
 import warnings
 
-import datafiles
 import gpu_files
 import numpy as np
 import pydicom
@@ -20,6 +19,7 @@ import pytest
 from pydicom.encaps import encapsulate
 from pydicom.pixels import processing as pydicom_processing
 
+import datafiles
 import dicomcore
 from dicomcore.codecs.rle import RLEError
 from dicomcore.gpu import batch, processing
@@ -79,9 +79,14 @@ def test_mixed_transfer_syntaxes_in_one_batch(engine):
 
 
 def test_consecutive_rle_sources_decode_in_one_call(engine):
-    paths = [datafiles.get("SC_rgb_rle_2frame.dcm"), datafiles.get("SC_rgb_rle.dcm"),
-             datafiles.get("SC_rgb_rle_2frame.dcm")]
-    sources = [batch._describe(dicomcore.dcmread(p), i, str(p), "cpu", None) for i, p in enumerate(paths)]
+    paths = [
+        datafiles.get("SC_rgb_rle_2frame.dcm"),
+        datafiles.get("SC_rgb_rle.dcm"),
+        datafiles.get("SC_rgb_rle_2frame.dcm"),
+    ]
+    sources = [
+        batch._describe(dicomcore.dcmread(p), i, str(p), "cpu", None) for i, p in enumerate(paths)
+    ]
     assert len(batch._groups(sources)) == 1
     expected = np.concatenate([_cpu(p) for p in paths])
     got = engine.to_host(_batch(engine, paths))
@@ -96,7 +101,9 @@ def test_windowed_float16_batch_equals_pydicom(engine):
     expected = []
     for path in paths:
         ds = pydicom.dcmread(path)
-        arr = pydicom_processing.apply_voi_lut(pydicom_processing.apply_modality_lut(ds.pixel_array, ds), ds)
+        arr = pydicom_processing.apply_voi_lut(
+            pydicom_processing.apply_modality_lut(ds.pixel_array, ds), ds
+        )
         expected.append(arr.astype(np.float16)[None])
     np.testing.assert_array_equal(got, np.concatenate(expected))
 
@@ -105,8 +112,15 @@ def test_normalised_float32_batch(engine):
     paths = [datafiles.get("CT_small.dcm"), datafiles.get("693_UNCI.dcm")]
     with pytest.raises(ValueError, match="differing shapes"):
         _batch(engine, paths, modality_lut=True, voi_lut=True, normalise=True, dtype=np.float32)
-    arrays = _batch(engine, paths, modality_lut=True, voi_lut=True, normalise=True, dtype=np.float32,
-                    as_list=True)
+    arrays = _batch(
+        engine,
+        paths,
+        modality_lut=True,
+        voi_lut=True,
+        normalise=True,
+        dtype=np.float32,
+        as_list=True,
+    )
     for path, arr in zip(paths, arrays):
         ds = dicomcore.dcmread(path)
         params = processing.frame_parameters(ds, normalise=True)
@@ -133,7 +147,9 @@ def test_preallocated_out(engine):
         out = engine.xp.zeros((3, 64, 64), dtype=np.float32)
     result = _batch(engine, paths, out=out, dtype=np.float32)
     assert result is out
-    np.testing.assert_array_equal(engine.to_host(out), np.concatenate([_cpu(p) for p in paths]).astype(np.float32))
+    np.testing.assert_array_equal(
+        engine.to_host(out), np.concatenate([_cpu(p) for p in paths]).astype(np.float32)
+    )
     with engine.activate():
         wrong = engine.xp.zeros((2, 64, 64), dtype=np.float32)
     with pytest.raises(ValueError, match=r"shape \(3, 64, 64\)"):
@@ -144,7 +160,9 @@ def test_preallocated_out(engine):
 
 def test_differing_shapes_and_dtypes(engine):
     shapes = [datafiles.get("MR_small.dcm"), datafiles.get("SC_rgb_rle.dcm")]
-    with pytest.raises(ValueError, match=r"source 1 \(.*SC_rgb_rle.dcm\) has frames of shape \(100, 100, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"source 1 \(.*SC_rgb_rle.dcm\) has frames of shape \(100, 100, 3\)"
+    ):
         _batch(engine, shapes)
     arrays = _batch(engine, shapes, as_list=True)
     assert [tuple(a.shape) for a in arrays] == [(1, 64, 64), (1, 100, 100, 3)]
@@ -168,8 +186,11 @@ def test_ybr_to_rgb_follows_as_rgb(engine):
 
 def test_cpu_decoded_frames_overlap_their_upload(engine):
     """A multi-frame JPEG 2000 file: frames go through a ring of pinned slots."""
-    path = next(p.values[0] for p in ALL_IMAGES
-                if p.values[0].name in ("emri_small_jpeg_2k_lossless.dcm", "SC_rgb_jls_lossy_line.dcm"))
+    path = next(
+        p.values[0]
+        for p in ALL_IMAGES
+        if p.values[0].name in ("emri_small_jpeg_2k_lossless.dcm", "SC_rgb_jls_lossy_line.dcm")
+    )
     expected = _cpu(path)
     for threads in (1, 2, 3):
         got = engine.to_host(_batch(engine, [path, path, path], threads=threads))
@@ -190,7 +211,9 @@ def _damaged_rle_file(tmp_path):
 def test_errors_name_the_source_and_frame(engine, tmp_path):
     damaged = _damaged_rle_file(tmp_path)
     good = datafiles.get("MR_small_RLE.dcm")
-    with pytest.raises(RLEError, match=r"source 1 \(.*damaged_rle.dcm\), frame 0: segment 2 of 2 is truncated") as info:
+    with pytest.raises(
+        RLEError, match=r"source 1 \(.*damaged_rle.dcm\), frame 0: segment 2 of 2 is truncated"
+    ) as info:
         _batch(engine, [good, damaged])
     assert info.value.segment == 2 and info.value.frame == 0
     with pytest.raises(TypeError, match="source 0 must be a path"):

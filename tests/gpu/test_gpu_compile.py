@@ -54,8 +54,11 @@ LAUNCHED = {
     + [f"dc_unpack_u{b}" for b in (8, 16, 32, 64)]
     + [f"dc_expand_ybr422_u{b}" for b in (8, 16, 32, 64)],
     "processing": ["dc_ybr_full_to_rgb_u8", "dc_rgb_to_ybr_full_u8"]
-    + [f"dc_transform_{i}_{o}" for i in ("u8", "i8", "u16", "i16", "u32", "i32", "f32", "f64")
-       for o in ("f16", "f32", "f64")],
+    + [
+        f"dc_transform_{i}_{o}"
+        for i in ("u8", "i8", "u16", "i16", "u32", "i32", "f32", "f64")
+        for o in ("f16", "f32", "f64")
+    ],
 }
 
 
@@ -116,7 +119,10 @@ def test_build_copies_the_sources_into_the_package(tmp_path):
     env = dict(os.environ, DICOMCORE_ONLY="no-extension-has-this-name")
     result = subprocess.run(
         [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path / "lib")],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     copied = tmp_path / "lib" / "dicomcore" / "gpu" / "kernels"

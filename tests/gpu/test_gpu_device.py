@@ -6,18 +6,26 @@ import subprocess
 import sys
 import types
 
-import datafiles
 import numpy as np
 import pytest
 
+import datafiles
 from dicomcore import gpu
 from dicomcore.gpu import device, engine, rle
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, None), ("cuda", None), ("CUDA", None), ("gpu", None), ("cuda:0", 0), ("cuda:3", 3), (2, 2),
-     (types.SimpleNamespace(id=1), 1)],
+    [
+        (None, None),
+        ("cuda", None),
+        ("CUDA", None),
+        ("gpu", None),
+        ("cuda:0", 0),
+        ("cuda:3", 3),
+        (2, 2),
+        (types.SimpleNamespace(id=1), 1),
+    ],
 )
 def test_parse_device(value, expected):
     assert device.parse_device(value) == expected
@@ -55,7 +63,9 @@ def no_cupy(monkeypatch):
 
 
 def test_missing_cupy_says_what_to_install(no_cupy):
-    with pytest.raises(ImportError, match=r"CuPy is not installed.*dicomcore\[cuda12\].*dicomcore\[cuda13\]"):
+    with pytest.raises(
+        ImportError, match=r"CuPy is not installed.*dicomcore\[cuda12\].*dicomcore\[cuda13\]"
+    ):
         device.require_cupy()
     assert not device.is_available()
     assert not gpu.is_available()
@@ -77,7 +87,9 @@ def test_broken_cupy_says_why(monkeypatch, tmp_path):
     )
     monkeypatch.delitem(sys.modules, "cupy", raising=False)
     monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ImportError, match=r"could not be imported \(libcudart.so.12.*dicomcore\[cuda13\]"):
+    with pytest.raises(
+        ImportError, match=r"could not be imported \(libcudart.so.12.*dicomcore\[cuda13\]"
+    ):
         device.require_cupy()
 
 
@@ -100,8 +112,12 @@ def test_no_device_is_a_runtime_error(monkeypatch):
     with pytest.raises(RuntimeError, match="no CUDA device is present"):
         device.resolve_device("cuda")
     assert not device.is_available()
-    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(error=OSError("CUDA driver version is insufficient")))
-    with pytest.raises(RuntimeError, match=r"no usable device \(CUDA driver version is insufficient\)"):
+    monkeypatch.setitem(
+        sys.modules, "cupy", _fake_cupy(error=OSError("CUDA driver version is insufficient"))
+    )
+    with pytest.raises(
+        RuntimeError, match=r"no usable device \(CUDA driver version is insufficient\)"
+    ):
         device.resolve_device(None)
 
 
@@ -109,7 +125,9 @@ def test_device_index_beyond_the_devices(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(count=2))
     assert device.resolve_device("cuda:1").id == 1
     assert device.resolve_device(None).id == 0
-    with pytest.raises(RuntimeError, match=r"device 2 was asked for but only 2 devices are present \(0 to 1\)"):
+    with pytest.raises(
+        RuntimeError, match=r"device 2 was asked for but only 2 devices are present \(0 to 1\)"
+    ):
         device.resolve_device(2)
 
 

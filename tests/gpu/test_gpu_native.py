@@ -65,7 +65,9 @@ def _pydicom_frames(ds):
     except (ValueError, NotImplementedError, AttributeError) as exc:
         return exc
     frames = _frame_count(ds)
-    return arr[None] if frames == 1 and arr.ndim == (2 if int(ds.SamplesPerPixel) == 1 else 3) else arr
+    return (
+        arr[None] if frames == 1 and arr.ndim == (2 if int(ds.SamplesPerPixel) == 1 else 3) else arr
+    )
 
 
 def test_real_native_files_exist():
@@ -126,8 +128,18 @@ def test_unpack_equals_reference_on_real_files(engine, path):
 # -- Made-up data over every combination ---------------------------------------------------
 
 COMBINATIONS = [
-    pytest.param(bits, samples, planar, big, stored, signed, id=f"{bits}b-{samples}s-p{planar}-{'be' if big else 'le'}-bs{stored}-{'i' if signed else 'u'}")
-    for bits, samples, planar, big in itertools.product((8, 16, 32, 64), (1, 3), (0, 1), (False, True))
+    pytest.param(
+        bits,
+        samples,
+        planar,
+        big,
+        stored,
+        signed,
+        id=f"{bits}b-{samples}s-p{planar}-{'be' if big else 'le'}-bs{stored}-{'iu'[not signed]}",
+    )
+    for bits, samples, planar, big in itertools.product(
+        (8, 16, 32, 64), (1, 3), (0, 1), (False, True)
+    )
     if not (samples == 1 and planar)
     for stored, signed in ((bits, 0), (bits - 3, 1), (bits - 1, 0), (max(1, bits // 2), 1))
 ]
@@ -140,15 +152,23 @@ def _random_bytes(size: int, seed: int) -> bytes:
 @pytest.mark.parametrize(("bits", "samples", "planar", "big", "stored", "signed"), COMBINATIONS)
 def test_every_layout(engine, bits, samples, planar, big, stored, signed):
     layout = NativeLayout(
-        rows=5, columns=6, samples_per_pixel=samples, bits_allocated=bits, bits_stored=stored,
-        pixel_representation=signed, planar_configuration=planar, big_endian=big,
+        rows=5,
+        columns=6,
+        samples_per_pixel=samples,
+        bits_allocated=bits,
+        bits_stored=stored,
+        pixel_representation=signed,
+        planar_configuration=planar,
+        big_endian=big,
     )
     frames = 3
     value = _random_bytes(frames * layout.frame_bits // 8 + 1, bits * 7 + samples)
     expected = native.unpack_frames_reference(value, layout, 0, frames)
     # The reference against a direct NumPy reading of the same bytes.
     order = ">" if big else "<"
-    direct = np.frombuffer(value, dtype=f"{order}u{bits // 8}", count=frames * 30 * samples).astype(f"=u{bits // 8}")
+    direct = np.frombuffer(value, dtype=f"{order}u{bits // 8}", count=frames * 30 * samples).astype(
+        f"=u{bits // 8}"
+    )
     if stored < bits:
         kind = direct.dtype.type
         direct = direct & kind((1 << stored) - 1)
@@ -167,12 +187,16 @@ def test_every_layout(engine, bits, samples, planar, big, stored, signed):
 @pytest.mark.parametrize("columns", [7, 8, 13])
 @pytest.mark.parametrize("first", [0, 1, 2])
 def test_one_bit_frames_start_inside_bytes(engine, columns, first):
-    layout = NativeLayout(rows=3, columns=columns, samples_per_pixel=1, bits_allocated=1, bits_stored=1)
+    layout = NativeLayout(
+        rows=3, columns=columns, samples_per_pixel=1, bits_allocated=1, bits_stored=1
+    )
     frames = 4
     value = _random_bytes((frames * 3 * columns + 7) // 8, columns)
     bits = np.unpackbits(np.frombuffer(value, np.uint8), bitorder="little")
     expected = bits[: frames * 3 * columns].reshape(frames, 3, columns)
-    np.testing.assert_array_equal(native.unpack_frames_reference(value, layout, 0, frames), expected)
+    np.testing.assert_array_equal(
+        native.unpack_frames_reference(value, layout, 0, frames), expected
+    )
     got = engine.to_host(native.unpack_frames(value, layout, first, frames - first, device=engine))
     np.testing.assert_array_equal(got, expected[first:])
 
@@ -180,8 +204,15 @@ def test_one_bit_frames_start_inside_bytes(engine, columns, first):
 @pytest.mark.parametrize("bits", [8, 16])
 @pytest.mark.parametrize("big", [False, True])
 def test_ybr_full_422(engine, bits, big):
-    layout = NativeLayout(rows=2, columns=4, samples_per_pixel=3, bits_allocated=bits, bits_stored=bits,
-                          ybr_full_422=True, big_endian=big)
+    layout = NativeLayout(
+        rows=2,
+        columns=4,
+        samples_per_pixel=3,
+        bits_allocated=bits,
+        bits_stored=bits,
+        ybr_full_422=True,
+        big_endian=big,
+    )
     values = (np.arange(2 * 2 * 4 * 2) * 3 + 1).astype(f"{'>' if big else '<'}u{bits // 8}")
     expected = np.empty((2, 2, 4, 3), dtype=f"u{bits // 8}")
     pairs = values.astype(f"=u{bits // 8}").reshape(2, 2, 2, 4)  # frame, row, pair, (Y1 Y2 Cb Cr)
@@ -189,7 +220,9 @@ def test_ybr_full_422(engine, bits, big):
     expected[:, :, 1::2, 0] = pairs[..., 1]
     expected[:, :, 0::2, 1] = expected[:, :, 1::2, 1] = pairs[..., 2]
     expected[:, :, 0::2, 2] = expected[:, :, 1::2, 2] = pairs[..., 3]
-    np.testing.assert_array_equal(native.unpack_frames_reference(values.tobytes(), layout, 0, 2), expected)
+    np.testing.assert_array_equal(
+        native.unpack_frames_reference(values.tobytes(), layout, 0, 2), expected
+    )
     got = engine.to_host(native.unpack_frames(values.tobytes(), layout, 0, 2, device=engine))
     np.testing.assert_array_equal(got, expected)
     second = engine.to_host(native.unpack_frames(values.tobytes(), layout, 1, 1, device=engine))
@@ -199,8 +232,15 @@ def test_ybr_full_422(engine, bits, big):
 @pytest.mark.parametrize("first", [0, 1, 2])
 def test_8bit_big_endian_ow_pairs(engine, first):
     """8-bit samples written as big endian OW: bytes swapped in pairs from the value's start."""
-    layout = NativeLayout(rows=1, columns=3, samples_per_pixel=1, bits_allocated=8, bits_stored=8,
-                          big_endian=True, swapped_8bit_words=True)
+    layout = NativeLayout(
+        rows=1,
+        columns=3,
+        samples_per_pixel=1,
+        bits_allocated=8,
+        bits_stored=8,
+        big_endian=True,
+        swapped_8bit_words=True,
+    )
     pixels = np.arange(1, 13, dtype=np.uint8)  # 4 frames of 3
     stored = pixels.reshape(-1, 2)[:, ::-1].tobytes()
     expected = pixels.reshape(4, 1, 3)
@@ -210,8 +250,14 @@ def test_8bit_big_endian_ow_pairs(engine, first):
 
 
 def test_source_already_on_the_device(engine):
-    layout = NativeLayout(rows=4, columns=4, samples_per_pixel=1, bits_allocated=16, bits_stored=12,
-                          pixel_representation=1)
+    layout = NativeLayout(
+        rows=4,
+        columns=4,
+        samples_per_pixel=1,
+        bits_allocated=16,
+        bits_stored=12,
+        pixel_representation=1,
+    )
     value = _random_bytes(3 * 32, 5)
     expected = native.unpack_frames_reference(value, layout, 0, 3)
     src = engine.to_device(np.frombuffer(value, np.uint8).copy())
@@ -223,8 +269,15 @@ def test_source_already_on_the_device(engine):
 
 
 def test_float_pixel_data_is_not_masked(engine):
-    layout = NativeLayout(rows=2, columns=3, samples_per_pixel=1, bits_allocated=32, bits_stored=32,
-                          big_endian=True, is_float=True)
+    layout = NativeLayout(
+        rows=2,
+        columns=3,
+        samples_per_pixel=1,
+        bits_allocated=32,
+        bits_stored=32,
+        big_endian=True,
+        is_float=True,
+    )
     values = np.linspace(-2.5, 7.25, 12, dtype=">f4")
     got = engine.to_host(native.unpack_frames(values.tobytes(), layout, 0, 2, device=engine))
     assert got.dtype == np.float32
@@ -259,6 +312,12 @@ def test_unfit_out_is_refused(engine):
     ],
 )
 def test_layout_checks(values, message):
-    arguments = {"rows": 4, "columns": 4, "samples_per_pixel": 1, "bits_allocated": 16, "bits_stored": 16}
+    arguments = {
+        "rows": 4,
+        "columns": 4,
+        "samples_per_pixel": 1,
+        "bits_allocated": 16,
+        "bits_stored": 16,
+    }
     with pytest.raises(ValueError, match=message):
         NativeLayout(**{**arguments, **values})

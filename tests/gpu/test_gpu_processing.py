@@ -39,7 +39,10 @@ def _windowed_files():
     found = []
     for path in gpu_files.with_syntax(*gpu_files.NATIVE):
         ds = pydicom.dcmread(path, stop_before_pixels=True)
-        if any(k in ds for k in ("WindowCenter", "RescaleSlope", "ModalityLUTSequence", "VOILUTSequence")):
+        if any(
+            k in ds
+            for k in ("WindowCenter", "RescaleSlope", "ModalityLUTSequence", "VOILUTSequence")
+        ):
             if path.name != "MR_truncated.dcm":  # its pixel data is cut short
                 found.append(path)
     return gpu_files.params(found)
@@ -71,8 +74,15 @@ def _stored_values(ds: Dataset, count: int = 4096, seed: int = 0) -> np.ndarray:
 # -- The references against pydicom -------------------------------------------------------
 
 WINDOW_CASES = [
-    pytest.param(function, center, width, slope, intercept, signed,
-                 id=f"{function}-c{center}-w{width}-m{slope}-b{intercept}-{'i' if signed else 'u'}")
+    pytest.param(
+        function,
+        center,
+        width,
+        slope,
+        intercept,
+        signed,
+        id=f"{function}-c{center}-w{width}-m{slope}-b{intercept}-{'i' if signed else 'u'}",
+    )
     for function, (center, width), (slope, intercept), signed in itertools.product(
         ("LINEAR", "LINEAR_EXACT", "SIGMOID", None),
         ((40, 400), (1024.5, 1), (-600, 1500), (0, 0.5)),
@@ -94,7 +104,9 @@ def _window_ds(function, center, width, slope, intercept, signed) -> Dataset:
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered in exp:RuntimeWarning")
-@pytest.mark.parametrize(("function", "center", "width", "slope", "intercept", "signed"), WINDOW_CASES)
+@pytest.mark.parametrize(
+    ("function", "center", "width", "slope", "intercept", "signed"), WINDOW_CASES
+)
 def test_transform_reference_equals_pydicom(function, center, width, slope, intercept, signed):
     ds = _window_ds(function, center, width, slope, intercept, signed)
     arr = _stored_values(ds)
@@ -104,8 +116,10 @@ def test_transform_reference_equals_pydicom(function, center, width, slope, inte
     np.testing.assert_array_equal(got, expected)  # same float64 operations, same order
     # Narrower outputs are the pydicom values rounded once.
     for dtype in (np.float32, np.float16):
-        np.testing.assert_array_equal(processing.transform_reference(arr, params, dtype, per_frame=False),
-                                      expected.astype(dtype))
+        np.testing.assert_array_equal(
+            processing.transform_reference(arr, params, dtype, per_frame=False),
+            expected.astype(dtype),
+        )
 
 
 @pytest.mark.parametrize("path", WINDOWED_FILES)
@@ -132,7 +146,9 @@ def test_normalise_maps_the_output_range_to_0_1():
     # Without a window: the rescaled range of the stored values.
     ds_plain = _image_ds(bits_stored=12, signed=0, RescaleSlope=2, RescaleIntercept=10)
     params = processing.frame_parameters(ds_plain, normalise=True)
-    got = processing.transform_reference(np.array([0, 4095], np.uint16), params, np.float64, per_frame=False)
+    got = processing.transform_reference(
+        np.array([0, 4095], np.uint16), params, np.float64, per_frame=False
+    )
     np.testing.assert_allclose(got, [0.0, 1.0], atol=1e-15)
 
 
@@ -143,7 +159,9 @@ def test_frame_parameters_defer_to_luts():
     with_voi_lut = _image_ds(WindowCenter=10, WindowWidth=20)
     with_voi_lut.VOILUTSequence = [lut_item]
     assert processing.frame_parameters(with_voi_lut) is None
-    assert processing.frame_parameters(with_voi_lut, prefer_lut=False).mode == processing.MODE_LINEAR
+    assert (
+        processing.frame_parameters(with_voi_lut, prefer_lut=False).mode == processing.MODE_LINEAR
+    )
     with_modality_lut = _image_ds()
     with_modality_lut.ModalityLUTSequence = [lut_item]
     assert processing.frame_parameters(with_modality_lut) is None
@@ -192,14 +210,18 @@ def _per_frame_parameters(mode: int) -> list[FrameParameters]:
     ]
 
 
-@pytest.mark.parametrize("mode", [processing.MODE_NONE, processing.MODE_LINEAR, processing.MODE_SIGMOID])
+@pytest.mark.parametrize(
+    "mode", [processing.MODE_NONE, processing.MODE_LINEAR, processing.MODE_SIGMOID]
+)
 @pytest.mark.parametrize("in_type", INPUT_TYPES)
 def test_transform_kernel_equals_reference(engine, in_type, mode):
     arr = _frames_of(in_type)
     params = _per_frame_parameters(mode)
     for out_type in OUTPUT_TYPES:
         expected = processing.transform_reference(arr, params, out_type)
-        got = engine.to_host(processing.transform(engine.to_device(arr), params, out_type, device=engine))
+        got = engine.to_host(
+            processing.transform(engine.to_device(arr), params, out_type, device=engine)
+        )
         assert got.dtype == np.dtype(out_type)
         if mode == processing.MODE_SIGMOID:
             # exp() of two libraries may differ in the last bit of a double, which
@@ -215,7 +237,9 @@ def test_transform_kernel_equals_reference(engine, in_type, mode):
 
 def test_transform_one_parameter_row_for_every_frame_and_out(engine):
     arr = _frames_of("i2", frames=4)
-    params = FrameParameters(slope=1.5, intercept=-3, center=0, width=100, y_min=-10, y_max=10, mode=1)
+    params = FrameParameters(
+        slope=1.5, intercept=-3, center=0, width=100, y_min=-10, y_max=10, mode=1
+    )
     expected = processing.transform_reference(arr, params, np.float32)
     with engine.activate():
         out = engine.xp.zeros(arr.shape, dtype=np.float32)
@@ -232,9 +256,26 @@ def _half_candidates() -> np.ndarray:
     """Doubles around every float16 value, its midpoints, and the edges of the range."""
     halves = np.arange(0, 0x7C00, dtype=np.uint16).view(np.float16).astype(np.float64)
     midpoints = (halves[:-1] + halves[1:]) / 2
-    around = np.concatenate([midpoints, np.nextafter(midpoints, 0), np.nextafter(midpoints, np.inf)])
-    edges = np.array([0.0, 65504.0, 65519.99999, 65520.0, 1e300, 2.0**-24, 2.0**-25, 2.0**-25 * 1.0000001,
-                      2.0**-26, 5e-324, np.inf, 2.0**-14, 2.0**-14 - 2.0**-25])
+    around = np.concatenate(
+        [midpoints, np.nextafter(midpoints, 0), np.nextafter(midpoints, np.inf)]
+    )
+    edges = np.array(
+        [
+            0.0,
+            65504.0,
+            65519.99999,
+            65520.0,
+            1e300,
+            2.0**-24,
+            2.0**-25,
+            2.0**-25 * 1.0000001,
+            2.0**-26,
+            5e-324,
+            np.inf,
+            2.0**-14,
+            2.0**-14 - 2.0**-25,
+        ]
+    )
     rng = np.random.default_rng(3)
     random = rng.standard_normal(20000) * 10.0 ** rng.uniform(-9, 6, 20000)
     values = np.concatenate([halves, around, edges, random])
@@ -247,15 +288,25 @@ def test_float16_rounding_is_numpys(engine):
         expected = values.astype(np.float16)
     got = engine.to_host(processing.to_float(engine.to_device(values), np.float16, device=engine))
     np.testing.assert_array_equal(got.view(np.uint16), expected.view(np.uint16))
-    nan = engine.to_host(processing.to_float(engine.to_device(np.array([np.nan, -np.nan])), np.float16, device=engine))
+    nan = engine.to_host(
+        processing.to_float(
+            engine.to_device(np.array([np.nan, -np.nan])), np.float16, device=engine
+        )
+    )
     assert np.isnan(nan).all()
 
 
 def test_to_float_value_range(engine):
     arr = np.array([[0, 2048, 4095]], dtype=np.uint16)
-    got = engine.to_host(processing.to_float(engine.to_device(arr), np.float32, value_range=(0, 4095), device=engine))
-    np.testing.assert_array_equal(got, processing.transform_reference(
-        arr, FrameParameters(scale=1 / 4095, offset=0.0), np.float32))
+    got = engine.to_host(
+        processing.to_float(engine.to_device(arr), np.float32, value_range=(0, 4095), device=engine)
+    )
+    np.testing.assert_array_equal(
+        got,
+        processing.transform_reference(
+            arr, FrameParameters(scale=1 / 4095, offset=0.0), np.float32
+        ),
+    )
     assert got[0, 0] == 0 and got[0, 2] == 1
     with pytest.raises(ValueError, match="empty"):
         processing.to_float(engine.to_device(arr), value_range=(3, 3), device=engine)
@@ -269,17 +320,24 @@ def test_pydicom_named_functions_on_real_files(engine, path):
     ds = _read(path)
     arr = _pixels(ds)
     expected_modality = pydicom_processing.apply_modality_lut(arr, ds)
-    got_modality = engine.to_host(processing.apply_modality_lut(engine.to_device(arr), ds, device=engine))
+    got_modality = engine.to_host(
+        processing.apply_modality_lut(engine.to_device(arr), ds, device=engine)
+    )
     assert got_modality.dtype == expected_modality.dtype
     np.testing.assert_array_equal(got_modality, expected_modality)
     expected = pydicom_processing.apply_voi_lut(expected_modality, ds)
-    got = engine.to_host(processing.apply_voi_lut(engine.to_device(expected_modality), ds, device=engine))
+    got = engine.to_host(
+        processing.apply_voi_lut(engine.to_device(expected_modality), ds, device=engine)
+    )
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
     if "WindowCenter" in ds:
         windowed = pydicom_processing.apply_windowing(expected_modality, ds)
-        got32 = engine.to_host(processing.apply_windowing(
-            engine.to_device(expected_modality), ds, dtype=np.float32, device=engine))
+        got32 = engine.to_host(
+            processing.apply_windowing(
+                engine.to_device(expected_modality), ds, dtype=np.float32, device=engine
+            )
+        )
         np.testing.assert_array_equal(got32, windowed.astype(np.float32))
 
 
@@ -288,7 +346,9 @@ def test_dicomcore_datasets_work_too(engine):
     ds = dicomcore.dcmread(path)
     reference_ds = _read(path)
     arr = _pixels(reference_ds)
-    expected = pydicom_processing.apply_voi_lut(pydicom_processing.apply_modality_lut(arr, reference_ds), reference_ds)
+    expected = pydicom_processing.apply_voi_lut(
+        pydicom_processing.apply_modality_lut(arr, reference_ds), reference_ds
+    )
     rescaled = processing.apply_modality_lut(engine.to_device(arr), ds, device=engine)
     got = engine.to_host(processing.apply_voi_lut(rescaled, ds, device=engine))
     np.testing.assert_array_equal(got, expected)
@@ -317,13 +377,17 @@ def test_luts_as_pydicom(engine, vr, first_map):
     expected = pydicom_processing.apply_modality_lut(arr, ds)
     got = engine.to_host(processing.apply_modality_lut(engine.to_device(arr), ds, device=engine))
     np.testing.assert_array_equal(got, expected)
-    voi = _lut_ds("VOILUTSequence", [len(table), first_map, 12], table, vr, WindowCenter=0, WindowWidth=10)
+    voi = _lut_ds(
+        "VOILUTSequence", [len(table), first_map, 12], table, vr, WindowCenter=0, WindowWidth=10
+    )
     expected = pydicom_processing.apply_voi_lut(arr, voi)
     got = engine.to_host(processing.apply_voi_lut(engine.to_device(arr), voi, device=engine))
     assert got.dtype == expected.dtype == np.uint16
     np.testing.assert_array_equal(got, expected)
     expected = pydicom_processing.apply_voi_lut(arr, voi, prefer_lut=False)
-    got = engine.to_host(processing.apply_voi_lut(engine.to_device(arr), voi, prefer_lut=False, device=engine))
+    got = engine.to_host(
+        processing.apply_voi_lut(engine.to_device(arr), voi, prefer_lut=False, device=engine)
+    )
     np.testing.assert_array_equal(got, expected)
 
 
@@ -336,8 +400,12 @@ def test_voi_lut_depth_must_be_supported(engine):
 def test_nothing_to_apply_returns_the_array(engine):
     ds = _image_ds()
     arr = engine.to_device(np.arange(6, dtype=np.uint16))
-    for function in (processing.apply_modality_lut, processing.apply_voi_lut, processing.apply_windowing,
-                     processing.apply_voi):
+    for function in (
+        processing.apply_modality_lut,
+        processing.apply_voi_lut,
+        processing.apply_windowing,
+        processing.apply_voi,
+    ):
         assert function(arr, ds, device=engine) is arr
 
 
@@ -346,7 +414,9 @@ def test_nothing_to_apply_returns_the_array(engine):
 
 def _colour_samples() -> np.ndarray:
     rng = np.random.default_rng(11)
-    corners = np.array(list(itertools.product((0, 1, 127, 128, 129, 254, 255), repeat=3)), dtype=np.uint8)
+    corners = np.array(
+        list(itertools.product((0, 1, 127, 128, 129, 254, 255), repeat=3)), dtype=np.uint8
+    )
     random = rng.integers(0, 256, size=(300000, 3), dtype=np.uint8)
     pixels = np.concatenate([corners, random])
     return pixels[: len(pixels) // 7 * 7].reshape(-1, 7, 3)
@@ -367,16 +437,24 @@ def test_colour_references_match_pydicom():
         assert (difference > 0).mean() < 1e-4
 
 
-@pytest.mark.parametrize(("current", "desired"), [("YBR_FULL", "RGB"), ("YBR_FULL_422", "RGB"), ("RGB", "YBR_FULL")])
+@pytest.mark.parametrize(
+    ("current", "desired"), [("YBR_FULL", "RGB"), ("YBR_FULL_422", "RGB"), ("RGB", "YBR_FULL")]
+)
 def test_colour_kernels_equal_references(engine, current, desired):
     arr = _colour_samples()
-    reference = processing.rgb_to_ybr_full_reference if current == "RGB" else processing.ybr_full_to_rgb_reference
+    reference = (
+        processing.rgb_to_ybr_full_reference
+        if current == "RGB"
+        else processing.ybr_full_to_rgb_reference
+    )
     expected = reference(arr)
     source = engine.to_device(arr)
     got = processing.convert_color_space(source, current, desired, device=engine)
     np.testing.assert_array_equal(engine.to_host(got), expected)
     np.testing.assert_array_equal(engine.to_host(source), arr)  # a new array by default
-    in_place = processing.convert_color_space(source, current, desired, per_frame=True, device=engine)
+    in_place = processing.convert_color_space(
+        source, current, desired, per_frame=True, device=engine
+    )
     assert in_place is source
     np.testing.assert_array_equal(engine.to_host(source), expected)
 
@@ -387,5 +465,6 @@ def test_colour_conversion_errors(engine):
     with pytest.raises(NotImplementedError, match="HSV"):
         processing.convert_color_space(arr, "HSV", "RGB", device=engine)
     with pytest.raises(ValueError, match="uint8"):
-        processing.convert_color_space(engine.to_device(np.zeros((2, 2, 3), np.uint16)), "YBR_FULL", "RGB",
-                                       device=engine)
+        processing.convert_color_space(
+            engine.to_device(np.zeros((2, 2, 3), np.uint16)), "YBR_FULL", "RGB", device=engine
+        )

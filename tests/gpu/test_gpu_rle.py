@@ -24,7 +24,9 @@ from dicomcore.codecs import rle as cpu_rle
 from dicomcore.codecs.rle import RLEError, RLEWarning
 from dicomcore.gpu import rle, transfer
 
-pytestmark = pytest.mark.skipif(not cpu_rle.is_available(), reason="the RLE extension was not built")
+pytestmark = pytest.mark.skipif(
+    not cpu_rle.is_available(), reason="the RLE extension was not built"
+)
 
 
 # -- Helpers ------------------------------------------------------------------------------
@@ -258,7 +260,13 @@ def test_header_problems(frame, reason):
 
 
 def test_noop_opcodes_and_padding_are_skipped():
-    body = bytes([128]) + _literal(bytes(range(8))) + bytes([128, 128]) + _replicate(3, 8) + b"\x80\x00"
+    body = (
+        bytes([128])
+        + _literal(bytes(range(8)))
+        + bytes([128, 128])
+        + _replicate(3, 8)
+        + b"\x80\x00"
+    )
     frames = [frame_from_segments([body, GOOD])]
     expected, _ = _cpu_decode(frames, OPTIONS_2x8)
     got, problems = _reference(frames, OPTIONS_2x8)
@@ -271,8 +279,14 @@ def test_bits_stored_and_sign(bits_stored, signed):
     rng = np.random.default_rng(bits_stored)
     arr = rng.integers(0, 65536, size=(3, 7, 5), dtype=np.uint16)
     frames = cpu_rle.encode_frames(arr, threads=1)
-    options = {"rows": 7, "columns": 5, "bits_allocated": 16, "samples_per_pixel": 1,
-               "pixel_representation": signed, "bits_stored": bits_stored}
+    options = {
+        "rows": 7,
+        "columns": 5,
+        "bits_allocated": 16,
+        "samples_per_pixel": 1,
+        "pixel_representation": signed,
+        "bits_stored": bits_stored,
+    }
     expected, _ = _cpu_decode(frames, options)
     got, _ = _reference(frames, options)
     assert got.dtype == expected.dtype == np.dtype("i2" if signed else "u2")
@@ -300,14 +314,41 @@ def test_geometry_read_from_the_header():
     [
         ({"columns": 4}, "rows and columns"),
         ({"rows": 0, "columns": 4}, "positive"),
-        ({"rows": 4, "columns": 4, "bits_allocated": 12, "samples_per_pixel": 1}, "8, 16, 32 or 64"),
+        (
+            {"rows": 4, "columns": 4, "bits_allocated": 12, "samples_per_pixel": 1},
+            "8, 16, 32 or 64",
+        ),
         ({"rows": 4, "columns": 4, "bits_allocated": 64, "samples_per_pixel": 3}, "at most 15"),
-        ({"rows": 4, "columns": 4, "bits_allocated": 16, "samples_per_pixel": 1,
-          "pixel_representation": 2}, "pixel_representation"),
-        ({"rows": 4, "columns": 4, "bits_allocated": 16, "samples_per_pixel": 1,
-          "bits_stored": 17}, "bits_stored"),
-        ({"rows": 4, "columns": 4, "bits_allocated": 16, "samples_per_pixel": 1,
-          "segment_order": "="}, "segment_order"),
+        (
+            {
+                "rows": 4,
+                "columns": 4,
+                "bits_allocated": 16,
+                "samples_per_pixel": 1,
+                "pixel_representation": 2,
+            },
+            "pixel_representation",
+        ),
+        (
+            {
+                "rows": 4,
+                "columns": 4,
+                "bits_allocated": 16,
+                "samples_per_pixel": 1,
+                "bits_stored": 17,
+            },
+            "bits_stored",
+        ),
+        (
+            {
+                "rows": 4,
+                "columns": 4,
+                "bits_allocated": 16,
+                "samples_per_pixel": 1,
+                "segment_order": "=",
+            },
+            "segment_order",
+        ),
     ],
 )
 def test_bad_arguments(options, message):
@@ -345,7 +386,10 @@ def test_random_streams_match_c_decoder(segments, frames):
         # The same first problem, worded the same, whatever else is wrong.
         assert str(got_error.value) == str(expected_error)
         assert (got_error.value.reason, got_error.value.segment, got_error.value.offset) == (
-            expected_error.reason, expected_error.segment, expected_error.offset)
+            expected_error.reason,
+            expected_error.segment,
+            expected_error.offset,
+        )
         assert got_error.value.frame == expected_error.frame == 0
     # Lenient decoding gives the same bytes and warnings whatever is wrong.
     expected_lenient, expected_warnings = _cpu_decode(batch, OPTIONS_2x8, lenient=True)
@@ -355,10 +399,20 @@ def test_random_streams_match_c_decoder(segments, frames):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(segments=st.lists(st.lists(st.one_of(
-    st.binary(min_size=1, max_size=128).map(_literal),
-    st.tuples(st.integers(0, 255), st.integers(2, 128)).map(lambda t: _replicate(*t)),
-    st.binary(min_size=1, max_size=3)), max_size=60).map(b"".join), min_size=3, max_size=3))
+@given(
+    segments=st.lists(
+        st.lists(
+            st.one_of(
+                st.binary(min_size=1, max_size=128).map(_literal),
+                st.tuples(st.integers(0, 255), st.integers(2, 128)).map(lambda t: _replicate(*t)),
+                st.binary(min_size=1, max_size=3),
+            ),
+            max_size=60,
+        ).map(b"".join),
+        min_size=3,
+        max_size=3,
+    )
+)
 def test_random_streams_over_several_blocks_match_c_decoder(segments):
     """Planes larger than the C decoder's 4096-byte blocks: the same first problem."""
     options = {"rows": 64, "columns": 80, "samples_per_pixel": 3, "bits_allocated": 8}
@@ -392,7 +446,9 @@ def _walk_on(engine, data, plan, plane_length, emit_base=None):
             "produced": xp.zeros(count, dtype=np.int64),
         }
         runs = 1 if emit_base is None else max(1, int(emit_base[-1]))
-        base = engine.to_device(np.zeros(1, np.int64) if emit_base is None else emit_base[:-1].copy())
+        base = engine.to_device(
+            np.zeros(1, np.int64) if emit_base is None else emit_base[:-1].copy()
+        )
         dst = xp.zeros(runs, dtype=np.int64)
         src = xp.zeros(runs, dtype=np.int64)
         length = xp.zeros(runs, dtype=np.int32)
@@ -400,9 +456,21 @@ def _walk_on(engine, data, plan, plane_length, emit_base=None):
         "rle",
         "dc_rle_walk",
         count,
-        (arrays["data"], arrays["segments"], np.int64(count), np.int64(plane_length),
-         np.int32(emit_base is not None), base, dst, src, length, arrays["count"],
-         arrays["status"], arrays["at"], arrays["produced"]),
+        (
+            arrays["data"],
+            arrays["segments"],
+            np.int64(count),
+            np.int64(plane_length),
+            np.int32(emit_base is not None),
+            base,
+            dst,
+            src,
+            length,
+            arrays["count"],
+            arrays["status"],
+            arrays["at"],
+            arrays["produced"],
+        ),
     )
     host = {k: engine.to_host(v) for k, v in arrays.items()}
     return host, engine.to_host(dst), engine.to_host(src), engine.to_host(length)
@@ -427,8 +495,10 @@ def test_walk_kernel_equals_reference(engine, frames, options):
     np.testing.assert_array_equal(counted["status"], expected.status)
     np.testing.assert_array_equal(counted["produced"], expected.produced)
     problems = expected.status != rle.OK
-    np.testing.assert_array_equal(counted["at"][problems & (expected.status != rle.UNUSABLE)],
-                                  expected.status_at[problems & (expected.status != rle.UNUSABLE)])
+    np.testing.assert_array_equal(
+        counted["at"][problems & (expected.status != rle.UNUSABLE)],
+        expected.status_at[problems & (expected.status != rle.UNUSABLE)],
+    )
     base = np.zeros(len(expected.counts) + 1, dtype=np.int64)
     np.cumsum(expected.counts, out=base[1:])
     _, dst, src, length = _walk_on(engine, data, plan, geometry.plane_length, emit_base=base)
@@ -449,21 +519,41 @@ def test_expand_and_interleave_kernels_equal_references(engine, frames, options)
         planes = engine.xp.zeros(size, dtype=np.uint8)
         args = [engine.to_device(a) for a in (data, table.dst, table.src, table.length)]
     for lanes in (1, 8, 32):
-        engine.launch("rle", "dc_rle_expand", runs * lanes,
-                      (*args, np.int64(runs), np.int32(lanes), planes))
+        engine.launch(
+            "rle", "dc_rle_expand", runs * lanes, (*args, np.int64(runs), np.int32(lanes), planes)
+        )
         np.testing.assert_array_equal(engine.to_host(planes), expected_planes)
-    for bits_stored, signed, lsb_first in [(0, False, False), (geometry.bytes_per_sample * 8 - 3, True, False),
-                                           (geometry.bytes_per_sample * 8 - 1, False, True)]:
-        variant = rle.RLEGeometry(geometry.rows, geometry.columns, geometry.samples_per_pixel,
-                                  geometry.bytes_per_sample, max(bits_stored, 0), signed, lsb_first)
+    for bits_stored, signed, lsb_first in [
+        (0, False, False),
+        (geometry.bytes_per_sample * 8 - 3, True, False),
+        (geometry.bytes_per_sample * 8 - 1, False, True),
+    ]:
+        variant = rle.RLEGeometry(
+            geometry.rows,
+            geometry.columns,
+            geometry.samples_per_pixel,
+            geometry.bytes_per_sample,
+            max(bits_stored, 0),
+            signed,
+            lsb_first,
+        )
         expected = rle.interleave_planes(expected_planes, variant, len(frames))
         with engine.activate():
             out = engine.xp.zeros(expected.shape, dtype=f"u{geometry.bytes_per_sample}")
         engine.launch(
-            "rle", f"dc_rle_interleave_u{8 * geometry.bytes_per_sample}", expected.size,
-            (planes, out, np.int64(len(frames)), np.int64(geometry.plane_length),
-             np.int32(geometry.samples_per_pixel), np.int32(lsb_first), np.int32(max(bits_stored, 0)),
-             np.int32(signed)),
+            "rle",
+            f"dc_rle_interleave_u{8 * geometry.bytes_per_sample}",
+            expected.size,
+            (
+                planes,
+                out,
+                np.int64(len(frames)),
+                np.int64(geometry.plane_length),
+                np.int32(geometry.samples_per_pixel),
+                np.int32(lsb_first),
+                np.int32(max(bits_stored, 0)),
+                np.int32(signed),
+            ),
         )
         np.testing.assert_array_equal(engine.to_host(out).view(expected.dtype), expected)
 
@@ -490,8 +580,9 @@ def test_decode_frames_batch_of_many_frames_into_out(engine):
     frames = cpu_rle.encode_frames(arr, threads=1)
     with engine.activate():
         out = engine.xp.zeros(arr.shape, dtype=np.uint16)
-    result = rle.decode_frames(frames, rows=64, columns=48, bits_allocated=16,
-                               samples_per_pixel=1, out=out, device=engine)
+    result = rle.decode_frames(
+        frames, rows=64, columns=48, bits_allocated=16, samples_per_pixel=1, out=out, device=engine
+    )
     assert result is out
     np.testing.assert_array_equal(engine.to_host(out), arr)
 
@@ -505,7 +596,11 @@ def test_decode_frames_errors_and_lenient(engine, case):
         rle.decode_frames(frames, device=engine, **OPTIONS_2x8)
     assert str(got.value) == str(expected.value)
     assert (got.value.reason, got.value.segment, got.value.offset, got.value.frame) == (
-        expected.value.reason, expected.value.segment, expected.value.offset, 1)
+        expected.value.reason,
+        expected.value.segment,
+        expected.value.offset,
+        1,
+    )
     expected_lenient, _ = _cpu_decode(frames, OPTIONS_2x8, lenient=True)
     with pytest.warns(RLEWarning, match="frame 1: "):
         got_lenient = rle.decode_frames(frames, device=engine, lenient=True, **OPTIONS_2x8)
