@@ -30,6 +30,7 @@ __all__ = [
     "collect_warnings",
     "compare_pixels",
     "convert_file",
+    "describe_failure",
 ]
 
 _PIXEL_DATA = 0x7FE00010
@@ -265,7 +266,7 @@ def compare_pixels(
 # -- one file -----------------------------------------------------------------------------
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     """A failure reason for the report: what went wrong, naming where when known."""
     from dicomcore.cli.files import OutputExistsError, OverwritesInputError
     from dicomcore.errors import InvalidDicomError
@@ -431,7 +432,7 @@ def convert_file(job: Job, options: ConvertOptions, inputs: set[tuple[int, int]]
         )
         result.status, result.bytes_out = "converted", len(data)
     except Exception as exc:  # noqa: BLE001  (one bad file must not stop the batch)
-        result.status, result.reason = "failed", _describe(exc)
+        result.status, result.reason = "failed", describe_failure(exc)
         result.verified = ""
     finally:
         result.seconds = time.perf_counter() - start

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dicomcore.cli.convert import describe_failure
 from dicomcore.cli.files import TEMPORARY_SUFFIX
 
 __all__ = ["FileInfo", "add_parser", "file_info", "format_info", "iter_files"]
@@ -52,7 +53,6 @@ def file_info(path: Path, force: bool = False) -> FileInfo:
     "-" without Pixel Data; bits are "(0028,0101) Bits Stored/(0028,0100) Bits
     Allocated" (PS3.3 C.7.6.3).
     """
-    from dicomcore.errors import InvalidDicomError
     from dicomcore.filereader import dcmread
     from dicomcore.uid import UID
 
@@ -76,10 +76,8 @@ def file_info(path: Path, force: bool = False) -> FileInfo:
             bits=f"{stored}/{allocated}" if allocated is not None else "-",
             photometric=_text(ds.get("PhotometricInterpretation")) or "-",
         )
-    except InvalidDicomError as exc:
-        return FileInfo(str(path), size, error=f"not a DICOM file: {exc}")
     except Exception as exc:  # noqa: BLE001  (one bad file must not stop the listing)
-        return FileInfo(str(path), size, error=f"{type(exc).__name__}: {exc}")
+        return FileInfo(str(path), size, error=describe_failure(exc))
 
 
 def format_info(info: FileInfo, path_width: int) -> str:
