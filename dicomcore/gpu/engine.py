@@ -114,9 +114,10 @@ class CupyEngine:
     def launch(self, module: str, kernel: str, count: int, args: Sequence[Any]) -> None:
         if count <= 0:
             return
-        function = kernels.get_function(module, kernel, self.device.id)
         blocks = min(-(-count // _BLOCK), self._max_blocks)
         with self.activate():
+            # Compiled and loaded for the current device, hence inside activate().
+            function = kernels.get_function(module, kernel, self.device.id)
             function((blocks,), (_BLOCK,), tuple(args))
 
     def pinned_empty(self, nbytes: int) -> np.ndarray:

@@ -67,9 +67,14 @@ def decode_frames(frames: Sequence[Any], out: Any, engine: Any) -> None:
     """
     codec = _module()
     xp = engine.xp
+    # Native bit depth and samples as stored: by default nvImageCodec scales to 8 bits
+    # and converts to sRGB, which is not what the DICOM pixel data holds.
+    params = codec.DecodeParams(color_spec=codec.ColorSpec.UNCHANGED, allow_any_depth=True)
+    data = [bytes(memoryview(f).cast("B")) for f in frames]
+    sources = [codec.DecodeSource(d) for d in data] if hasattr(codec, "DecodeSource") else data
     with engine.activate():
         decoder = codec.Decoder(device_id=engine.device.id)
-        images = decoder.decode([bytes(memoryview(f).cast("B")) for f in frames])
+        images = decoder.decode(sources, params=params, cuda_stream=engine.stream.ptr)
         for i, image in enumerate(images):
             if image is None:
                 raise ValueError(f"frame {i}: nvImageCodec could not decode the JPEG 2000 data")
