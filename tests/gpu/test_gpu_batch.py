@@ -264,3 +264,11 @@ def test_dlpack_shares_memory(engine):
         tensor = torch.from_dlpack(arr)
         assert tensor.data_ptr() == arr.data.ptr
         assert tensor.is_cuda and tuple(tensor.shape) == tuple(arr.shape)
+
+
+@pytest.mark.parametrize("name", ["emri_small_jpeg_2k_lossless.dcm", "MR_small_jp2klossless.dcm"])
+def test_nvimgcodec_decodes_jpeg2000_as_the_cpu_path(cuda_engine, name):
+    pytest.importorskip("nvidia.nvimgcodec", reason="nvImageCodec is an optional plugin")
+    path = datafiles.get(name)
+    got = cuda_engine.to_host(_batch(cuda_engine, [path, path], j2k_decoder="nvimgcodec"))
+    np.testing.assert_array_equal(got, np.concatenate([_cpu(path)] * 2))
