@@ -24,6 +24,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -41,7 +42,14 @@ from dicomcore.cli.convert import ConvertOptions, FileResult, collect_warnings, 
 from dicomcore.cli.files import Job
 from dicomcore.cli.progress import Progress
 
-__all__ = ["BatchOutcome", "default_workers", "frame_threads", "prepare_process", "run_batch"]
+__all__ = [
+    "BatchOutcome",
+    "converting",
+    "default_workers",
+    "frame_threads",
+    "prepare_process",
+    "run_batch",
+]
 
 # Files queued per worker beyond the one it is converting.
 _QUEUED_PER_WORKER = 2
@@ -80,16 +88,33 @@ def frame_threads(workers: int, files: int) -> int:
 
 
 def prepare_process() -> None:
-    """Process-wide settings for converting: warnings go to each file's result.
+    """Process-wide settings for a worker process: warnings go to each file's result.
 
     The library both logs and warns about odd values (as pydicom does); the
     warning is what the report keeps, so the log records are not printed too.
     """
     collect_warnings()
     logger = logging.getLogger("dicomcore")
-    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-        logger.addHandler(logging.NullHandler())
+    logger.addHandler(logging.NullHandler())
     logger.propagate = False
+
+
+@contextmanager
+def converting() -> Iterator[None]:
+    """:func:`prepare_process` for this process, undone afterwards.
+
+    Batches run in-process (thread workers, the demo, a library user's code)
+    leave the warnings filters and the ``dicomcore`` logger as they found them.
+    """
+    logger = logging.getLogger("dicomcore")
+    handlers, propagate = list(logger.handlers), logger.propagate
+    with warnings.catch_warnings():
+        prepare_process()
+        try:
+            yield
+        finally:
+            logger.handlers[:] = handlers
+            logger.propagate = propagate
 
 
 def _start_worker(options: ConvertOptions, inputs: set[tuple[int, int]]) -> None:
@@ -198,8 +223,16 @@ def run_batch(
     outcome = BatchOutcome(workers=workers, pool=pool)
     order = {job.source: number for number, job in enumerate(jobs)}
     started = time.perf_counter()
-    if pool == "thread":
-        prepare_process()
+    with converting():
+        _run(jobs, inputs, options, make_progress, workers, pool, outcome)
+    outcome.seconds = time.perf_counter() - started
+    outcome.results.sort(key=lambda result: order.get(result.source, 0))
+    return outcome
+
+
+def _run(jobs: list[Job], inputs: set[tuple[int, int]], options: ConvertOptions,
+         make_progress: Callable[[], Progress], workers: int, pool: str,
+         outcome: BatchOutcome) -> None:
     executor = _executor(pool, workers, options, inputs)
     pending: dict[Future[FileResult], Job] = {}
     # Largest files first: the batch then ends on small files that keep every
@@ -246,6 +279,3 @@ def run_batch(
         executor.shutdown(wait=True, cancel_futures=True)
         if progress is not None:
             progress.close()
-        outcome.seconds = time.perf_counter() - started
-    outcome.results.sort(key=lambda result: order.get(result.source, 0))
-    return outcome

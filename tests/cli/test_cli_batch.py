@@ -133,3 +133,19 @@ def test_a_dead_worker_fails_its_file_only() -> None:
     assert result.reason == (
         "worker failed: RuntimeError: A process in the process pool was terminated abruptly"
     )
+
+
+def test_a_batch_leaves_warnings_and_logging_as_it_found_them(tmp_path: Path) -> None:
+    import logging
+    import warnings
+
+    copy_real_files(tmp_path / "in", {"MR_small_padded.dcm": "MR_small_padded.dcm"})
+    jobs, inputs = plan_jobs(tmp_path / "in", tmp_path / "out")
+    logger = logging.getLogger("dicomcore")
+    state = (warnings.showwarning, list(warnings.filters), logger.propagate,
+             list(logger.handlers))
+    outcome = run_batch(jobs, inputs, ConvertOptions(target=SYNTAXES["rle"]), quiet(jobs),
+                        workers=1)
+    assert "excess padding" in outcome.results[0].warnings[0]
+    assert state == (warnings.showwarning, list(warnings.filters), logger.propagate,
+                     list(logger.handlers))

@@ -21,7 +21,7 @@ from cli_support import (
 from pydicom.pixels import pixel_array as pydicom_pixels
 
 import datafiles
-from dicomcore.cli.batch import prepare_process
+from dicomcore.cli.batch import converting
 from dicomcore.cli.convert import (
     SYNTAXES,
     ConvertOptions,
@@ -40,8 +40,8 @@ DEFAULTS = {"jls_error": 2, "j2k_cr": (10.0,), "quantization_step": 0.002}
 
 @pytest.fixture(autouse=True)
 def _warnings_per_file():
-    # Inside each test: pytest restores the warnings state after every test.
-    prepare_process()
+    with converting():
+        yield
 
 
 def options_for(name: str | None, **changes) -> ConvertOptions:
