@@ -279,15 +279,23 @@ def unpack_frames(
         )
     if frames == 0:
         return out
+    # Swapped pairs are read as (index ^ 1): an odd-length value gets a zero byte so
+    # that its last sample's partner exists.
     if engine.is_device_array(src):
         if np.dtype(src.dtype) != np.uint8 or src.ndim != 1:
             raise ValueError("a device array src must be 1-D uint8 (the stored bytes)")
         start, end, bit = _byte_range(layout, first_frame, frames, int(src.size))
         data = src[start:end]
+        if layout.swapped_8bit_words and (end - start) % 2:
+            with engine.activate():
+                data = xp.concatenate([data, xp.zeros(1, dtype=np.uint8)])
     else:
         host = transfer.as_bytes(src)
         start, end, bit = _byte_range(layout, first_frame, frames, host.size)
-        data, _, _ = transfer.upload([host[start:end]], engine)
+        parts = [host[start:end]]
+        if layout.swapped_8bit_words and (end - start) % 2:
+            parts.append(np.zeros(1, dtype=np.uint8))
+        data, _, _ = transfer.upload(parts, engine)
 
     if layout.bits_allocated == 1:
         count = frames * layout.pixels * layout.samples_per_pixel

@@ -249,6 +249,27 @@ def test_8bit_big_endian_ow_pairs(engine, first):
     np.testing.assert_array_equal(got, expected[first:])
 
 
+def test_8bit_big_endian_ow_of_odd_length(engine):
+    """A damaged odd-length value: the last sample's pair partner is missing, read as zero."""
+    layout = NativeLayout(
+        rows=1,
+        columns=3,
+        samples_per_pixel=1,
+        bits_allocated=8,
+        bits_stored=8,
+        big_endian=True,
+        swapped_8bit_words=True,
+    )
+    stored = bytes([2, 1, 9])  # pixels 1 and 2 swapped; pixel 3's byte (and 9's partner) lost
+    expected = native.unpack_frames_reference(stored, layout, 0, 1)
+    assert expected.tolist() == [[[1, 2, 0]]]
+    got = engine.to_host(native.unpack_frames(stored, layout, 0, 1, device=engine))
+    np.testing.assert_array_equal(got, expected)
+    on_device = engine.to_device(np.frombuffer(stored, np.uint8).copy())
+    got = engine.to_host(native.unpack_frames(on_device, layout, 0, 1, device=engine))
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_source_already_on_the_device(engine):
     layout = NativeLayout(
         rows=4,
