@@ -142,7 +142,9 @@ def _describe(ds: Any, position: int, name: str, j2k_decoder: str, index: int | 
         kind = "nvimgcodec"
     else:
         kind = "cpu"
-    return _Source(position, name, ds, layout, kind, len(frames), frames=list(frames))
+    return _Source(
+        position, name, ds, layout, kind, len(frames), frames=list(frames), first_frame=index or 0
+    )
 
 
 def _where(source: _Source, frame: int | None = None) -> str:
