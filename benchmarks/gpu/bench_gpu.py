@@ -157,15 +157,15 @@ class TimingEngine:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)
 
-    def launch(self, module: str, kernel: str, count: int, args: Any) -> None:
+    def launch(self, module: str, kernel: str, count: int, args: Any, block: Any = None) -> None:
         if module != "rle":
-            self._engine.launch(module, kernel, count, args)
+            self._engine.launch(module, kernel, count, args, block)
             return
         cupy = self._engine.xp
         with self._engine.activate():
             start, stop = cupy.cuda.Event(), cupy.cuda.Event()
             start.record()
-            self._engine.launch(module, kernel, count, args)
+            self._engine.launch(module, kernel, count, args, block)
             stop.record()
             stop.synchronize()
         self.kernel_seconds += cupy.cuda.get_elapsed_time(start, stop) / 1000

@@ -46,8 +46,14 @@ class Engine(Protocol):
         """Make the engine's device and stream current."""
         ...
 
-    def launch(self, module: str, kernel: str, count: int, args: Sequence[Any]) -> None:
-        """Run ``kernel`` of ``codecs/cuda/<module>.cu`` over ``count`` indices."""
+    def launch(
+        self, module: str, kernel: str, count: int, args: Sequence[Any], block: int | None = None
+    ) -> None:
+        """Run ``kernel`` of ``codecs/cuda/<module>.cu`` over ``count`` indices.
+
+        ``block`` (threads per block) is a performance hint only: every kernel is a
+        grid-stride loop, correct for any grid.
+        """
         ...
 
     def pinned_empty(self, nbytes: int) -> np.ndarray:
@@ -111,14 +117,17 @@ class CupyEngine:
         with self.device, self.stream:
             yield
 
-    def launch(self, module: str, kernel: str, count: int, args: Sequence[Any]) -> None:
+    def launch(
+        self, module: str, kernel: str, count: int, args: Sequence[Any], block: int | None = None
+    ) -> None:
         if count <= 0:
             return
-        blocks = min(-(-count // _BLOCK), self._max_blocks)
+        block = block or _BLOCK
+        blocks = min(-(-count // block), self._max_blocks)
         with self.activate():
             # Compiled and loaded for the current device, hence inside activate().
             function = kernels.get_function(module, kernel, self.device.id)
-            function((blocks,), (_BLOCK,), tuple(args))
+            function((blocks,), (block,), tuple(args))
 
     def pinned_empty(self, nbytes: int) -> np.ndarray:
         memory = self.xp.cuda.alloc_pinned_memory(max(1, nbytes))

@@ -71,6 +71,9 @@ _REASONS = {
 
 # Threads that share the copying of one run in dc_rle_expand.
 _LANES_PER_RUN = 8
+# Threads per block for the walk: one thread per segment, each a chain of dependent
+# loads, so small blocks spread the few hundred threads of a batch over many SMs.
+_WALK_BLOCK = 32
 # Plane bytes dicomcore's C decoder expands per step (RLE_BLOCK in codecs/rle/rle.c); used
 # only to report a frame's problems in the order that decoder finds them.
 _C_DECODER_BLOCK = 4096
@@ -858,6 +861,7 @@ def decode_frames(
                 status_at,
                 produced,
             ),
+            block=_WALK_BLOCK,
         )
 
     walk(0, unused64, unused64, unused64, unused32)

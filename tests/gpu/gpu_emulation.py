@@ -96,7 +96,9 @@ class HostEngine:
     def activate(self) -> contextlib.AbstractContextManager[Any]:
         return contextlib.nullcontext()
 
-    def launch(self, module: str, kernel: str, count: int, args: Sequence[Any]) -> None:
+    def launch(
+        self, module: str, kernel: str, count: int, args: Sequence[Any], block: int | None = None
+    ) -> None:
         function = getattr(self.libraries[module], kernel)
         function.restype = None
         self.launches.append((module, kernel, count))
