@@ -19,6 +19,8 @@ import numpy as np
 
 from dicomcore import uid as uids
 from dicomcore.cli.files import Job, write_atomically
+from dicomcore.filereader import dcmread
+from dicomcore.filewriter import encode_file
 
 __all__ = [
     "SYNTAXES",
@@ -299,7 +301,7 @@ def _damage(ds: Any) -> str:
     )
 
 
-def _encode(ds: Any, encode_file: Any) -> bytes:
+def _encode(ds: Any) -> bytes:
     """The output file's bytes, in the DICOM File Format (PS3.10 Section 7.1) if possible.
 
     A file read with ``--force`` may lack the preamble and File Meta Information;
@@ -371,8 +373,6 @@ def convert_file(job: Job, options: ConvertOptions, inputs: set[tuple[int, int]]
     FileResult
         Never raises for a bad file; the reason is in ``reason``.
     """
-    from dicomcore.filereader import dcmread
-    from dicomcore.filewriter import encode_file
     from dicomcore.pixels import pixel_array
 
     result = FileResult(job.name, job.source, job.target, bytes_in=job.size)
@@ -412,7 +412,7 @@ def convert_file(job: Job, options: ConvertOptions, inputs: set[tuple[int, int]]
                 threads=options.threads,
                 **_encode_options(options),
             )
-        data = _encode(ds, encode_file)
+        data = _encode(ds)
         del ds
 
         def check(path: Path) -> None:
