@@ -60,3 +60,37 @@ def test_a_missing_codec_is_listed_with_what_to_install(tmp_path: Path, study,
     assert (row.ok, row.available) == (True, False)
     assert row.check.startswith("not available: ")
     assert "libcharls" in row.check
+
+
+class _WrongRLE:
+    """An RLE encoder writing valid streams of the wrong pixels (every sample + 1)."""
+
+    name = "wrong-rle"
+    decodes: tuple[str, ...] = ()
+    encodes = (SYNTAXES["rle"].uid,)
+    install_hint = ""
+
+    def is_available(self) -> bool:
+        return True
+
+    def encode(self, arr, layout, transfer_syntax, options, threads):
+        real = next(p for p in registry.registered_plugins()
+                    if transfer_syntax in p.encodes and p.name != self.name)
+        return real.encode(arr + 1, layout, transfer_syntax, options, threads)
+
+
+def test_the_demo_exits_1_when_a_codec_is_wrong(capsys) -> None:
+    from dicomcore.cli import main
+
+    registry.register_plugin(_WrongRLE(), first=True)
+    try:
+        status = main(["demo", "--slices", "2", "--size", "64", "--workers", "1"])
+    finally:
+        registry.unregister_plugin(_WrongRLE.name)
+    out = capsys.readouterr().out
+    assert status == 1
+    rle = next(line for line in out.splitlines() if line.startswith("rle "))
+    assert "FAILED verify: lossless output differs" in rle
+    available = sum(not demo._available(target.uid) for target in SYNTAXES.values())
+    assert f"{available - 1} of {available} available codecs verified" in out
+    assert out.rstrip().endswith("DEMO FAILED")
