@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ DEFAULT_QUANTIZATION_STEP = 0.002
 
 
 def positive_int(text: str) -> int:
+    """An argument that must be a whole number of at least 1 (for argparse ``type=``)."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
@@ -33,16 +35,19 @@ def positive_int(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number more than 0, not {text}")
     return value
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def _add_paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, metavar="IN",
                         help="a DICOM file, or a folder converted recursively")
     parser.add_argument("output", type=Path, metavar="OUT",
                         help="the output file or folder (for a folder, the tree is mirrored)")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=positive_int, default=None, metavar="N",
                         help=f"files converted in parallel (default: all cores, here "
                              f"{default_workers()})")
@@ -78,7 +83,7 @@ def add_parsers(commands: Any) -> None:
                     "renamed into place when complete. The exit status is 0 when every file "
                     "was written, 1 when any failed, 130 when interrupted.",
     )
-    _add_common(compress)
+    _add_paths(compress)
     compress.add_argument("--ts", required=True, choices=list(SYNTAXES), metavar="SYNTAX",
                           help="the transfer syntax: " + ", ".join(SYNTAXES))
     compress.add_argument("--jls-error", type=int, default=None, metavar="N",
@@ -95,6 +100,7 @@ def add_parsers(commands: Any) -> None:
                                f"range (default {DEFAULT_QUANTIZATION_STEP:g})")
     compress.add_argument("--ext-offsets", action="store_true",
                           help="add an Extended Offset Table (PS3.5 A.4)")
+    _add_common(compress)
     compress.set_defaults(run=_run_compress)
 
     decompress = commands.add_parser(
@@ -107,6 +113,7 @@ def add_parsers(commands: Any) -> None:
                     "is 0 when every file was written, 1 when any failed, 130 when "
                     "interrupted.",
     )
+    _add_paths(decompress)
     _add_common(decompress)
     decompress.set_defaults(run=_run_decompress)
 
