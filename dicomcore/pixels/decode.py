@@ -217,6 +217,7 @@ def pixel_array(
     decoding_plugin: str = "",
     ds_out: Dataset | None = None,
     specific_tags: Iterable[Any] | None = None,
+    device: Any = None,
     **kwargs: Any,
 ) -> np.ndarray:
     """The pixel data of a DICOM file or dataset as an array, as pydicom 3's.
@@ -238,6 +239,10 @@ def pixel_array(
         Filled with the file's other elements (or only ``specific_tags``).
     specific_tags : iterable of tags, optional
         The elements to copy to ``ds_out``.
+    device : str, int or cupy.cuda.Device, optional
+        ``"cuda"``, a device index or a device: decode on the GPU and return a
+        ``cupy.ndarray`` with the same values (:mod:`dicomcore.gpu`; needs
+        ``pip install dicomcore[cuda12]`` or ``[cuda13]``).
     **kwargs
         ``as_rgb`` (default True), ``threads`` (default every CPU),
         ``correct_unused_bits``, ``allow_excess_frames``, ``view_only``,
@@ -261,6 +266,13 @@ def pixel_array(
     """
     ds = _read(src)
     _fill_out(ds_out, ds, specific_tags)
+    if device is not None:
+        from dicomcore.gpu.batch import decode_dataset as decode_on_device
+
+        return decode_on_device(
+            ds, device=device, index=index, as_rgb=kwargs.get("as_rgb", True) and not raw,
+            threads=kwargs.get("threads"),
+        )
     arr, _ = decode_dataset(
         ds, index, raw=raw, decoding_plugin=decoding_plugin, **kwargs
     )
@@ -275,13 +287,14 @@ def iter_pixels(
     decoding_plugin: str = "",
     ds_out: Dataset | None = None,
     specific_tags: Iterable[Any] | None = None,
+    device: Any = None,
     **kwargs: Any,
 ) -> Iterator[np.ndarray]:
     """Yield the frames of a DICOM file or dataset one at a time, as pydicom 3's.
 
     Only the frame being yielded is decoded, so memory stays at one frame.
     Parameters are those of :func:`pixel_array`; ``indices`` chooses the frames
-    (default all, in order).
+    (default all, in order); with ``device`` the frames are ``cupy.ndarray``.
 
     Yields
     ------
@@ -290,6 +303,13 @@ def iter_pixels(
     """
     ds = _read(src)
     _fill_out(ds_out, ds, specific_tags)
+    if device is not None:
+        from dicomcore.gpu.batch import iter_frames
+
+        yield from iter_frames(
+            ds, device=device, indices=indices, as_rgb=kwargs.get("as_rgb", True) and not raw
+        )
+        return
     options = dict(kwargs, raw=raw, decoding_plugin=decoding_plugin)
     layout = _layout(ds, options)
     if not layout.is_encapsulated:
