@@ -14,6 +14,8 @@ Every read is checked against the end of its region, so no length field can
 make the scanner read outside the buffer or allocate by an untrusted size.
 """
 
+cimport cython
+from cpython.object cimport PyObject, PyObject_GenericGetAttr
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
@@ -948,3 +950,104 @@ def build_elements(ElementIndex index, positions, object charset, object parent)
         tags.append(elem._tag_number)
         elements.append(elem)
     return tags, elements, ambiguous
+
+
+# -- the look-up half of Dataset, in C ------------------------------------------
+
+#: keyword -> tag (int), from the data dictionary; set by configure_dataset.
+cdef dict _keyword_tags = {}
+cdef object _missing = object()
+
+
+def configure_dataset(dict keyword_tags):
+    """Tell DatasetCore the dictionary's keywords (called once by dicomcore.dataset)."""
+    global _keyword_tags
+    _keyword_tags = keyword_tags
+
+
+cdef extern from "Python.h":
+    PyObject** _PyObject_GetDictPtr(object obj)
+    object PyObject_GenericGetDict(object obj, void* context)
+
+
+cdef inline dict _instance_dict(object obj):
+    cdef PyObject** slot = _PyObject_GetDictPtr(obj)
+    if slot != NULL and slot[0] != NULL:
+        return <dict>slot[0]
+    return PyObject_GenericGetDict(obj, NULL)
+
+
+cdef inline object _element_value(object elem):
+    """``elem.value`` without the property call when it is one of ours."""
+    cdef ElementCore core
+    if isinstance(elem, ElementCore):
+        core = <ElementCore>elem
+        value = core._value
+        if value is not _UNDECODED:
+            return value
+        if core._buffer is not None:
+            value = core._decode_buffer()
+        else:
+            value = core._decode_other()
+        core._value = value
+        return value
+    return elem.value
+
+
+@cython.auto_pickle(False)
+cdef class DatasetCore:
+    """The hot look-up paths of :class:`dicomcore.dataset.Dataset`, in C.
+
+    The state stays in the instance ``__dict__`` (``_dict``, ``_index``,
+    ``_index_gone``, ...), as pydicom's Dataset keeps arbitrary attributes
+    there and other modules read it; this class only reads it faster. A
+    keyword attribute (``ds.Rows``) is answered here before the normal
+    attribute look-up, which is what ``__getattr__`` would do after a failed
+    one, without the failed look-up's AttributeError.
+    """
+
+    def __getattribute__(self, name):
+        tag = _keyword_tags.get(name)
+        if tag is not None:
+            elem = self._lookup_element(tag)
+            if elem is not None:
+                if not isinstance(elem, ElementCore):
+                    # A RawDataElement the user stored: converted on first use.
+                    elem = self._convert_raw(elem)
+                return _element_value(elem)
+        # Not a keyword, or no such element: the normal look-up, whose
+        # AttributeError names the class and the attribute as pydicom's does.
+        return PyObject_GenericGetAttr(self, name)
+
+    cdef object _lookup_element(self, object tag):
+        cdef dict state = _instance_dict(self)
+        cdef dict elements = <dict>state["_dict"]
+        cdef ElementIndex index
+        elem = elements.get(tag)
+        if elem is not None:
+            return elem
+        found = state.get("_index")
+        if found is None:
+            return None
+        index = <ElementIndex>found
+        gone = state.get("_index_gone")
+        if gone is not None and tag in <set>gone:
+            return None
+        cdef Py_ssize_t position = index._find(<uint32_t>tag)
+        if position < 0:
+            return None
+        elem = _build_one(index, position, None, self, index.view, None)
+        if len((<ElementCore>elem).VR) > 2:
+            self._correct_ambiguous(elem)
+        elements[tag] = elem
+        # Building the element may have taken others out (and made the set).
+        gone = state.get("_index_gone")
+        if gone is None:
+            gone = set()
+            state["_index_gone"] = gone
+        (<set>gone).add(tag)
+        return elem
+
+    def _lookup(self, tag):
+        """The element for ``tag`` (taking it out of the index if needed), or None."""
+        return self._lookup_element(tag)

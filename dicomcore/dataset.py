@@ -19,7 +19,13 @@ from collections.abc import Callable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dicomcore import config
-from dicomcore._scan import build_elements, configure, element_for, read_items
+from dicomcore._scan import (
+    DatasetCore,
+    build_elements,
+    configure,
+    configure_dataset,
+    read_items,
+)
 from dicomcore.datadict import (
     dictionary_VR,
     keyword_for_tag,
@@ -94,7 +100,7 @@ class PrivateBlock:
         self.dataset[elem.tag] = elem
 
 
-class Dataset:
+class Dataset(DatasetCore):
     """A collection of data elements keyed by tag, as pydicom's ``Dataset``.
 
     Elements are reached by keyword (``ds.PatientName``), by tag
@@ -141,30 +147,6 @@ class Dataset:
         return ds
 
     # -- element look-up ------------------------------------------------------
-
-    def _lookup(self, tag: int) -> DataElement | RawDataElement | None:
-        """The element for ``tag`` (taking it out of the index if needed), or None."""
-        elem = self._dict.get(tag)
-        if elem is not None:
-            return elem
-        index = self._index
-        if index is None:
-            return None
-        gone = self._index_gone
-        if gone is not None and tag in gone:
-            return None
-        elem = element_for(index, tag, self)
-        if elem is None:
-            return None
-        if len(elem.VR) > 2:
-            self._correct_ambiguous(elem)
-        self._dict[tag] = elem
-        gone = self._index_gone  # building the element may have taken others out
-        if gone is None:
-            gone = set()
-            object.__setattr__(self, "_index_gone", gone)
-        gone.add(tag)
-        return elem
 
     def _realize(self) -> None:
         """Move every element still in the index into ``_dict``."""
@@ -530,19 +512,6 @@ class Dataset:
         return new
 
     # -- keyword attribute access --------------------------------------------
-
-    def __getattr__(self, name: str) -> Any:
-        tag = _KEYWORD_TAGS.get(name)
-        if tag is None:
-            # Not a keyword: let normal lookup raise, so an AttributeError from
-            # inside a property (pixel_array, say) keeps its own message.
-            return object.__getattribute__(self, name)
-        elem = self._dict.get(tag) or self._lookup(tag)
-        if elem is not None:
-            if type(elem) is RawDataElement:
-                elem = self._convert_raw(elem)
-            return elem.value
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
         tag = tag_for_keyword(name)
@@ -1247,3 +1216,5 @@ _AMBIGUOUS_VRS = frozenset({"US or SS", "OB or OW", "US or SS or OW", "US or OW"
 
 
 configure(DataElement, SequenceSource, convert_value, Dataset._resolve_vr, dictionary_VR, BaseTag)
+# Keyword attributes (``ds.Rows``) are answered by DatasetCore.__getattribute__.
+configure_dataset(_KEYWORD_TAGS)

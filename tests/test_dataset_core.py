@@ -1,0 +1,109 @@
+"""The C look-up paths of Dataset (``_scan.DatasetCore``) and the reader's memory behaviour.
+
+Keyword attributes are answered in C before the normal attribute look-up;
+these tests pin down that this changes nothing a user of pydicom's API can
+see, and that a dataset read from a file is freed when it is dropped.
+"""
+
+from __future__ import annotations
+
+import gc
+import pickle
+import weakref
+
+import pydicom
+import pytest
+
+import datafiles
+import dicomcore
+from dicomcore import DataElement, Dataset
+from dicomcore.dataelem import RawDataElement
+from dicomcore.tag import BaseTag
+
+TAGS = ["Rows", "Columns", "BitsAllocated", "PixelSpacing", "RescaleSlope", "RescaleIntercept",
+        "SOPInstanceUID", "SeriesInstanceUID", "PatientID", "Modality", "PatientName"]
+
+
+@pytest.mark.parametrize("path", datafiles.test_files()[:80], ids=datafiles.file_id)
+def test_keyword_attributes_match_pydicom(path) -> None:
+    try:
+        theirs = pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception:
+        pytest.skip("pydicom cannot read this file")
+    ours = dicomcore.dcmread(path, stop_before_pixels=True)
+    for keyword in TAGS:
+        expected = getattr(theirs, keyword, "absent")
+        found = getattr(ours, keyword, "absent")
+        assert (found == "absent") == (expected == "absent"), keyword
+        if expected != "absent":
+            assert str(found) == str(expected), keyword
+            assert hasattr(ours, keyword)
+
+
+def test_missing_keyword_raises_attribute_error_naming_it() -> None:
+    ds = dicomcore.dcmread(datafiles.get("CT_small.dcm"))
+    with pytest.raises(AttributeError, match="'FileDataset' object has no attribute 'PatientSize'"):
+        ds.PatientSize  # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'not_a_thing'"):
+        ds.not_a_thing  # noqa: B018
+
+
+def test_methods_properties_and_instance_attributes_still_resolve() -> None:
+    ds = dicomcore.dcmread(datafiles.get("CT_small.dcm"))
+    assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+    assert callable(ds.keys)
+    ds.my_note = "kept"
+    assert ds.my_note == "kept" and ds.__dict__["my_note"] == "kept"
+    # A property raising AttributeError keeps its own message.
+    class Custom(Dataset):
+        @property
+        def broken(self):
+            raise AttributeError("inner message")
+
+    with pytest.raises(AttributeError, match="inner message"):
+        Custom().broken  # noqa: B018
+
+
+def test_keyword_after_set_delete_and_raw_element() -> None:
+    ds = dicomcore.dcmread(datafiles.get("CT_small.dcm"))
+    ds.PatientID = "changed"
+    assert ds.PatientID == "changed"
+    del ds.PatientID
+    assert not hasattr(ds, "PatientID")
+    del ds[0x00280010]
+    with pytest.raises(AttributeError):
+        ds.Rows  # noqa: B018
+    ds[0x00100020] = RawDataElement(BaseTag(0x00100020), "LO", 4, b"AB12", 0, False, True)
+    assert ds.PatientID == "AB12"
+    assert isinstance(ds[0x00100020], DataElement)
+
+
+def test_pickle_and_copy_of_a_read_dataset() -> None:
+    ds = dicomcore.dcmread(datafiles.get("rtplan.dcm"))
+    ds.PatientName  # noqa: B018
+    again = pickle.loads(pickle.dumps(ds))
+    assert again.PatientName == ds.PatientName
+    assert again.BeamSequence[0].BeamName == ds.BeamSequence[0].BeamName
+    import copy
+
+    assert copy.deepcopy(ds).BeamSequence[0].BeamName == ds.BeamSequence[0].BeamName
+
+
+@pytest.mark.parametrize("name", ["waveform_ecg.dcm", "rtplan.dcm", "test-SR.dcm"])
+def test_read_dataset_with_sequences_is_freed(name) -> None:
+    data = datafiles.get(name).read_bytes()
+    gc.collect()
+    ds = dicomcore.dcmread(data)
+    refs = [weakref.ref(ds)]
+    stack = [ds]
+    while stack:
+        current = stack.pop()
+        for elem in current:
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    refs.append(weakref.ref(item))
+                    stack.append(item)
+    assert len(refs) > 1
+    del ds, stack, current, elem, item
+    gc.collect()
+    assert [r for r in refs if r() is not None] == []
