@@ -35,6 +35,11 @@ cdef enum:
     VR_UR = 0x5552
     VR_UT = 0x5554
     VR_UV = 0x5556
+    VR_SH = 0x5348
+    VR_LO = 0x4C4F
+    VR_ST = 0x5354
+    VR_LT = 0x4C54
+    VR_PN = 0x504E
 
 cdef enum:
     MAX_DEPTH = 128
@@ -441,18 +446,38 @@ cdef class ElementIndex:
                 if self.records[i].flags & FLAG_TRUNCATED]
 
 
-# Interned VR strings so that every element of one VR shares one str object.
-_VR_STRINGS = {}
+# Interned VR strings so that every element of one VR shares one str object;
+# a list indexed by the two letters (each A-Z, checked by the scanner) makes
+# the look-up an array access rather than a dict probe per element.
+cdef list _VR_STRINGS = [None] * (26 * 26)
 
 
 cdef object vr_string(uint16_t code):
+    cdef int first = (code >> 8) - 0x41, second = (code & 0xFF) - 0x41
+    cdef Py_ssize_t slot
     if code == 0:
         return None
-    vr = _VR_STRINGS.get(code)
+    if not (0 <= first < 26 and 0 <= second < 26):
+        return chr(code >> 8) + chr(code & 0xFF)
+    slot = first * 26 + second
+    vr = _VR_STRINGS[slot]
     if vr is None:
         vr = chr(code >> 8) + chr(code & 0xFF)
-        vr = _VR_STRINGS.setdefault(code, vr)
+        _VR_STRINGS[slot] = vr
     return vr
+
+
+cdef uint16_t vr_code(str vr):
+    """The packed code of a two-letter VR string; 0 for anything else ("US or SS")."""
+    if len(vr) != 2:
+        return 0
+    return <uint16_t>((ord(vr[0]) << 8) | ord(vr[1]))
+
+
+cdef inline bint uses_charset(uint16_t code) noexcept nogil:
+    # PS3.5 section 6.1.2.3: the VRs whose text the Specific Character Set applies to.
+    return (code == VR_SH or code == VR_LO or code == VR_ST or code == VR_LT
+            or code == VR_UC or code == VR_UT or code == VR_PN)
 
 
 cdef int compare_records(const void* a, const void* b) noexcept nogil:
@@ -869,9 +894,9 @@ cdef ElementCore _build_one(ElementIndex index, Py_ssize_t position, object char
     cdef Record* r = &index.records[position]
     cdef ElementCore elem
     cdef bint implicit
-    vr = vr_string(r.vr)
-    encoded_vr = vr
-    if vr is None:
+    cdef uint16_t code = r.vr
+    cdef bint private = (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000
+    if code == 0:
         vr = _implicit_vrs.get(r.tag)
         if vr is None:
             vr = _resolve_vr(parent, r.tag, None, r.flags, r.length)
@@ -879,9 +904,14 @@ cdef ElementCore _build_one(ElementIndex index, Py_ssize_t position, object char
             # depends on the element's length, so it is not cached.
             if not (r.tag >> 16) & 1 and vr != "UN" and len(_implicit_vrs) < 8192:
                 _implicit_vrs[r.tag] = vr
-    elif vr == "UN":
-        vr = _resolve_vr(parent, r.tag, vr, r.flags, r.length)
-    elem = <ElementCore>_element_class.__new__(_element_class)
+        code = vr_code(vr)
+    elif code == VR_UN:
+        vr = _resolve_vr(parent, r.tag, "UN", r.flags, r.length)
+        code = vr_code(vr)
+    else:
+        vr = vr_string(code)
+    # The subclass inherits ElementCore's tp_new: no bound __new__ per element.
+    elem = ElementCore.__new__(_element_class)
     elem._tag_number = r.tag
     elem.VR = vr
     elem._value = _UNDECODED
@@ -889,13 +919,12 @@ cdef ElementCore _build_one(ElementIndex index, Py_ssize_t position, object char
     elem.file_tell = r.value_offset
     elem.is_undefined_length = (r.flags & FLAG_UNDEFINED_LENGTH) != 0
     # Specific Character Set itself never needs one (and asking would recurse).
-    needs_charset = r.tag != 0x00080005 and (vr == "SQ" or vr in _CHARSET_VRS or (
-        (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000))
-    if needs_charset and charset is None and parent is not None:
+    if (charset is None and parent is not None and r.tag != 0x00080005
+            and (code == VR_SQ or uses_charset(code) or private)):
         charset = parent._character_set
-    if vr == "SQ":
+    if code == VR_SQ:
         implicit = index.implicit_vr or (r.flags & FLAG_IMPLICIT) != 0
-        if encoded_vr == "UN":
+        if r.vr == VR_UN:
             # PS3.5 section 6.2.2: a sequence encoded as UN is implicit VR LE.
             elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
                                                 True, True, parent)
@@ -907,8 +936,8 @@ cdef ElementCore _build_one(ElementIndex index, Py_ssize_t position, object char
         elem._buffer = buffer_view
         elem._start = r.value_offset
         elem._end = r.value_end
-        elem._encodings = charset if vr in _CHARSET_VRS else None
-    if (r.tag >> 16) & 1 and (r.tag & 0xFFFF) >= 0x1000:
+        elem._encodings = charset if uses_charset(code) else None
+    if private:
         elem.private_creator = _private_creator(index, r.tag, creators, charset)
     return elem
 
