@@ -1080,3 +1080,45 @@ cdef class DatasetCore:
     def _lookup(self, tag):
         """The element for ``tag`` (taking it out of the index if needed), or None."""
         return self._lookup_element(tag)
+
+    cdef list _realize_into(self, dict state):
+        """Move every element still in the index into ``_dict``.
+
+        Returns the elements in tag order when ``_dict`` held nothing before
+        (the common case: a dataset iterated once), else None.
+        """
+        index = state.get("_index")
+        if index is None:
+            return None
+        gone = state.get("_index_gone")
+        positions = None
+        if gone:
+            positions = [i for i, tag in enumerate(index.tags()) if tag not in gone]
+        tags, elements, ambiguous = build_elements(index, positions, self._character_set, self)
+        cdef dict elements_by_tag = <dict>state["_dict"]
+        cdef bint was_empty = not elements_by_tag
+        elements_by_tag.update(zip(tags, elements))
+        state["_index"] = None
+        state["_index_gone"] = None
+        for elem in ambiguous:
+            self._correct_ambiguous(elem)
+        if was_empty and len(elements_by_tag) == len(<list>elements):
+            return <list>elements
+        return None
+
+    def _realize(self):
+        """Move every element still in the index into ``_dict``."""
+        self._realize_into(_instance_dict(self))
+
+    def __iter__(self):
+        cdef dict state = _instance_dict(self)
+        cdef list ordered = self._realize_into(state)
+        cdef Py_ssize_t i
+        if ordered is None:
+            elements = <dict>state["_dict"]
+            ordered = [elements[tag] for tag in sorted(elements)]
+        for i in range(len(ordered)):
+            if not isinstance(ordered[i], ElementCore):
+                # A RawDataElement the user stored: converted on first use.
+                ordered[i] = self._convert_raw(ordered[i])
+        return iter(ordered)

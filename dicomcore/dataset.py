@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from dicomcore import config
 from dicomcore._scan import (
     DatasetCore,
-    build_elements,
     configure,
     configure_dataset,
     read_items,
@@ -147,23 +146,6 @@ class Dataset(DatasetCore):
         return ds
 
     # -- element look-up ------------------------------------------------------
-
-    def _realize(self) -> None:
-        """Move every element still in the index into ``_dict``."""
-        index = self._index
-        if index is None:
-            return
-        gone = self._index_gone
-        positions = None
-        if gone:
-            positions = [i for i, tag in enumerate(index.tags()) if tag not in gone]
-        tags, elements, ambiguous = build_elements(index, positions, self._character_set, self)
-        self._dict.update(zip(tags, elements))
-        state = self.__dict__
-        state["_index"] = None
-        state["_index_gone"] = None
-        for elem in ambiguous:
-            self._correct_ambiguous(elem)
 
     def _resolve_vr(self, tag: int, vr: str | None, flags: int, length: int) -> str:  # noqa: ARG002
         """The VR of an element read without one (implicit VR) or as UN."""
@@ -374,15 +356,6 @@ class Dataset(DatasetCore):
             return True
         index = self._index
         return index is not None and len(index) > len(self._index_gone or ())
-
-    def __iter__(self) -> Iterator[DataElement]:
-        self._realize()
-        elements = self._dict
-        ordered = [elements[tag] for tag in sorted(elements)]
-        for position, elem in enumerate(ordered):
-            if type(elem) is RawDataElement:
-                ordered[position] = self._convert_raw(elem)
-        return iter(ordered)
 
     def keys(self) -> list[BaseTag]:  # type: ignore[override]
         """The tags of the elements (a set-like view in pydicom; a list here, in tag order)."""
