@@ -16,6 +16,7 @@ make the scanner read outside the buffer or allocate by an untrusted size.
 
 cimport cython
 from cpython.object cimport PyObject, PyObject_GenericGetAttr
+from cpython.weakref cimport PyWeakref_GetObject, PyWeakref_NewRef
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
@@ -628,7 +629,10 @@ def read_items(object source, object encodings, object dataset_class, dict templ
     cdef ElementIndex index
     cdef dict state
     shared_view = memoryview(buffer)
-    parent = source.parent
+    # SequenceSource.parent is already a weak reference (or None): an item
+    # never keeps its parent alive, so a read dataset has no reference cycle
+    # and is freed as soon as it is dropped.
+    parent_ref = source.parent
     items = []
     cut = []
     for header, item_start, item_end, undefined, truncated in scan_items(
@@ -639,7 +643,7 @@ def read_items(object source, object encodings, object dataset_class, dict templ
         state = template.copy()
         state["_dict"] = {}
         state["_index"] = index if index.count else None
-        state["_parent"] = parent
+        state["_parent_ref"] = parent_ref
         state["_read_implicit"] = index.implicit_vr
         state["_read_little"] = little
         state["_read_charset"] = encodings
@@ -924,13 +928,16 @@ cdef ElementCore _build_one(ElementIndex index, Py_ssize_t position, object char
         charset = parent._character_set
     if code == VR_SQ:
         implicit = index.implicit_vr or (r.flags & FLAG_IMPLICIT) != 0
+        # Weak: the element is held by ``parent``, which must not be kept
+        # alive by it (no cycle, freed without the cyclic GC).
+        parent_ref = PyWeakref_NewRef(parent, None) if parent is not None else None
         if r.vr == VR_UN:
             # PS3.5 section 6.2.2: a sequence encoded as UN is implicit VR LE.
             elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
-                                                True, True, parent)
+                                                True, True, parent_ref)
         else:
             elem._raw_object = _sequence_source(index.buffer, r.value_offset, r.value_end,
-                                                index.little_endian, implicit, parent)
+                                                index.little_endian, implicit, parent_ref)
         elem._encodings = charset
     else:
         elem._buffer = buffer_view
@@ -1076,6 +1083,20 @@ cdef class DatasetCore:
             state["_index_gone"] = gone
         (<set>gone).add(tag)
         return elem
+
+    @property
+    def _parent(self):
+        """The dataset holding the sequence this item is in, or None (held weakly)."""
+        ref = _instance_dict(self).get("_parent_ref")
+        if ref is None:
+            return None
+        parent = <object>PyWeakref_GetObject(ref)
+        return parent
+
+    @_parent.setter
+    def _parent(self, parent):
+        _instance_dict(self)["_parent_ref"] = (
+            PyWeakref_NewRef(parent, None) if parent is not None else None)
 
     def _lookup(self, tag):
         """The element for ``tag`` (taking it out of the index if needed), or None."""

@@ -9,6 +9,7 @@ back exactly the bytes that were read.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -34,14 +35,19 @@ _UNDECODED: Any = UNDECODED
 
 
 class SequenceSource(NamedTuple):
-    """Where the items of a sequence read from a file lie, for decoding later."""
+    """Where the items of a sequence read from a file lie, for decoding later.
+
+    ``parent`` is a weak reference to the dataset holding the sequence (or
+    None): the element lives in that dataset, so a strong one would make a
+    reference cycle that only the cyclic garbage collector could free.
+    """
 
     buffer: Any
     start: int
     end: int
     little_endian: bool
     implicit_vr: bool
-    parent: Dataset | None
+    parent: weakref.ref[Dataset] | None
 
 
 class RawDataElement(NamedTuple):

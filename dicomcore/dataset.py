@@ -15,6 +15,7 @@ import copy
 import os
 import re
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -137,7 +138,7 @@ class Dataset(DatasetCore):
         ds = cls.__new__(cls)
         state = _fresh_state()
         state["_index"] = index if len(index) else None
-        state["_parent"] = parent
+        state["_parent_ref"] = weakref.ref(parent) if parent is not None else None
         state["_read_implicit"] = index.implicit_vr
         state["_read_little"] = index.little_endian
         state["_read_charset"] = inherited_charset
@@ -234,7 +235,7 @@ class Dataset(DatasetCore):
             from dicomcore._scan import scan_dataset  # noqa: F401  (keeps import order clear)
 
             source = SequenceSource(
-                value, 0, len(value), raw.is_little_endian, raw.is_implicit_VR, self
+                value, 0, len(value), raw.is_little_endian, raw.is_implicit_VR, weakref.ref(self)
             )
             elem = DataElement._from_file(
                 Tag(raw.tag), vr, source, raw.is_little_endian, self._character_set,
@@ -472,7 +473,7 @@ class Dataset(DatasetCore):
         new = self.__class__.__new__(self.__class__)
         memo[id(self)] = new
         for name, value in self.__dict__.items():
-            if name in ("_index", "_parent"):
+            if name in ("_index", "_parent_ref"):
                 object.__setattr__(new, name, None if name == "_index" else value)
                 continue
             if name == "_dict":
@@ -1037,7 +1038,7 @@ class Dataset(DatasetCore):
         self._realize()
         state = dict(self.__dict__)
         state.pop("buffer", None)
-        state["_parent"] = None
+        state["_parent_ref"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -1103,7 +1104,7 @@ class FileDataset(Dataset):
         if isinstance(dataset, Dataset):
             # Share the (possibly still unscanned) state instead of copying elements.
             state = _fresh_state()
-            for name in ("_dict", "_index", "_index_gone", "_read_charset", "_parent"):
+            for name in ("_dict", "_index", "_index_gone", "_read_charset", "_parent_ref"):
                 state[name] = dataset.__dict__.get(name)
             self.__dict__.update(state)
         else:
@@ -1163,7 +1164,7 @@ _FRESH_STATE: dict[str, Any] = {
     "_dict": {},
     "_index": None,
     "_index_gone": None,
-    "_parent": None,
+    "_parent_ref": None,
     "_charset": None,
     "_read_implicit": None,
     "_read_little": None,

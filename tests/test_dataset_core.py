@@ -107,3 +107,45 @@ def test_read_dataset_with_sequences_is_freed(name) -> None:
     del ds, stack, current, elem, item
     gc.collect()
     assert [r for r in refs if r() is not None] == []
+
+
+@pytest.mark.parametrize("name", ["waveform_ecg.dcm", "rtplan.dcm", "test-SR.dcm"])
+def test_read_dataset_has_no_reference_cycle(name) -> None:
+    """Items hold their parent weakly: dropping a read dataset frees it at once."""
+    data = datafiles.get(name).read_bytes()
+    gc.disable()
+    try:
+        ds = dicomcore.dcmread(data)
+        refs = [weakref.ref(ds)]
+        stack = [ds]
+        while stack:
+            current = stack.pop()
+            for elem in current:
+                if elem.VR == "SQ":
+                    for item in elem.value:
+                        assert item._parent is current
+                        refs.append(weakref.ref(item))
+                        stack.append(item)
+        assert len(refs) > 1
+        del ds, stack, current, elem, item
+        assert [r for r in refs if r() is not None] == []
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("name", ["chrSQEncoding.dcm", "chrSQEncoding1.dcm"])
+def test_item_kept_alone_still_decodes_with_the_inherited_charset(name) -> None:
+    path = next(p for p in datafiles.charset_files() if p.name == name)
+    theirs = pydicom.dcmread(path)
+    ds = dicomcore.dcmread(path)
+    sequences = [e for e in ds if e.VR == "SQ" and len(e.value)]
+    tag = sequences[0].tag
+    item = sequences[0].value[0]
+    del ds, sequences
+    gc.collect()
+    assert item._parent is None
+    expected = theirs[tag].value[0]
+    texts = [elem for elem in expected if elem.VR in ("PN", "LO", "SH", "LT", "ST", "UT")]
+    assert texts
+    for elem in texts:
+        assert str(item[elem.tag].value) == str(elem.value)
