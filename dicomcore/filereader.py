@@ -33,6 +33,7 @@ _SPECIFIC_CHARACTER_SET = 0x00080005
 _IMPLICIT_LITTLE = "1.2.840.10008.1.2"
 _EXPLICIT_BIG = "1.2.840.10008.1.2.2"
 _DEFLATED = {"1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.95"}
+_STANDARD_TS_ROOT = "1.2.840.10008.1.2."
 
 #: The most that inflating a deflated dataset may produce, as a multiple of the
 #: compressed size plus a floor: protects against decompression bombs.
@@ -135,6 +136,11 @@ def _encoding_for(transfer_syntax: str | None) -> tuple[bool, bool]:
             encoding = (bool(uid.is_implicit_VR), bool(uid.is_little_endian))
     except (ValueError, AttributeError):
         pass
+    # The standard's own transfer syntaxes (PS3.5 section 10) never change
+    # encoding, so they are remembered; private ones may be registered later.
+    if (transfer_syntax is not None and transfer_syntax.startswith(_STANDARD_TS_ROOT)
+            and len(_KNOWN_ENCODINGS) < 256):
+        _KNOWN_ENCODINGS[transfer_syntax] = encoding
     return encoding
 
 
