@@ -15,7 +15,7 @@ make the scanner read outside the buffer or allocate by an untrusted size.
 """
 
 cimport cython
-from cpython.object cimport PyObject, PyObject_GenericGetAttr
+from cpython.object cimport PyObject, PyObject_GenericGetAttr, PyObject_GenericSetAttr
 from cpython.weakref cimport PyWeakref_GetObject, PyWeakref_NewRef
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, malloc, realloc
@@ -648,7 +648,9 @@ def read_items(object source, object encodings, object dataset_class, dict templ
         state["_read_little"] = little
         state["_read_charset"] = encodings
         state["is_undefined_length_sequence_item"] = undefined
-        item.__dict__ = state
+        # Straight to the instance dict: Dataset.__setattr__ would first
+        # look the name up as a keyword.
+        PyObject_GenericSetAttr(item, "__dict__", state)
         items.append(item)
         if truncated or index.cut_header_offset >= 0 or index.is_cut_short:
             cut.append((header if truncated else None, index))
@@ -992,7 +994,7 @@ def build_elements(ElementIndex index, positions, object charset, object parent)
 
 #: keyword -> tag (int), from the data dictionary; set by configure_dataset.
 cdef dict _keyword_tags = {}
-cdef object _missing = object()
+cdef object _SPECIFIC_CHARACTER_SET_TAG = 0x00080005
 
 
 def configure_dataset(dict keyword_tags):
@@ -1115,8 +1117,18 @@ cdef class DatasetCore:
         positions = None
         if gone:
             positions = [i for i, tag in enumerate(index.tags()) if tag not in gone]
-        tags, elements, ambiguous = build_elements(index, positions, self._character_set, self)
         cdef dict elements_by_tag = <dict>state["_dict"]
+        charset = state.get("_charset")
+        if charset is None:
+            # The common case for a sequence item, as Dataset._character_set
+            # has it: no Specific Character Set of its own, so the inherited one.
+            charset = state.get("_read_charset")
+            if (charset is not None and _SPECIFIC_CHARACTER_SET_TAG not in elements_by_tag
+                    and (<ElementIndex>index)._find(0x00080005) < 0):
+                state["_charset"] = charset
+            else:
+                charset = self._character_set
+        tags, elements, ambiguous = build_elements(index, positions, charset, self)
         cdef bint was_empty = not elements_by_tag
         elements_by_tag.update(zip(tags, elements))
         state["_index"] = None
