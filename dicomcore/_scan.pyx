@@ -1032,6 +1032,80 @@ cdef inline object _element_value(object elem):
     return elem.value
 
 
+cdef extern from *:
+    """
+    /* tp_getattro of DatasetCore, in plain C so that a missing attribute
+       raises straight from PyObject_GenericGetAttr: no Cython traceback
+       frame is made for the AttributeError that getattr(ds, name, None)
+       throws away. */
+    static PyObject *(*dicomcore_keyword_value)(PyObject *self, PyObject *name);
+    static PyObject *dicomcore_not_an_element;
+    static PyObject *dicomcore_dataset_getattro(PyObject *self, PyObject *name) {
+        PyObject *value = dicomcore_keyword_value(self, name);
+        if (value != dicomcore_not_an_element)
+            return value;  /* the value, or NULL with the exception set */
+        Py_DECREF(value);
+        return PyObject_GenericGetAttr(self, name);
+    }
+    static int dicomcore_install_getattro(PyTypeObject *type,
+                                          PyObject *(*keyword_value)(PyObject *, PyObject *),
+                                          PyObject *not_an_element) {
+        /* Python subclasses take tp_getattro from the nearest __getattribute__
+           wrapper in their MRO, so the type gets one wrapping the C function
+           (the slot description is borrowed from object's own wrapper). */
+        PyObject *generic = PyDict_GetItemString(PyBaseObject_Type.tp_dict, "__getattribute__");
+        PyObject *wrapper;
+        if (generic == NULL || !PyObject_TypeCheck(generic, &PyWrapperDescr_Type)) {
+            PyErr_SetString(PyExc_RuntimeError, "object.__getattribute__ is not a slot wrapper");
+            return -1;
+        }
+        wrapper = PyDescr_NewWrapper(type, ((PyWrapperDescrObject *)generic)->d_base,
+                                     (void *)dicomcore_dataset_getattro);
+        if (wrapper == NULL)
+            return -1;
+        if (PyDict_SetItemString(type->tp_dict, "__getattribute__", wrapper) < 0) {
+            Py_DECREF(wrapper);
+            return -1;
+        }
+        Py_DECREF(wrapper);
+        dicomcore_keyword_value = keyword_value;
+        Py_INCREF(not_an_element);
+        dicomcore_not_an_element = not_an_element;
+        type->tp_getattro = dicomcore_dataset_getattro;
+        PyType_Modified(type);
+        return 0;
+    }
+    """
+    ctypedef object (*KeywordValueFunction)(object, object)
+    int dicomcore_install_getattro(type t, KeywordValueFunction keyword_value,
+                                   object not_an_element) except -1
+
+
+#: What _keyword_attribute returns for a name that is no element here.
+cdef object _NOT_AN_ELEMENT = object()
+
+
+cdef object _keyword_attribute(object dataset, object name):
+    """``dataset.<keyword>`` answered from the elements; _NOT_AN_ELEMENT otherwise.
+
+    A keyword attribute (``ds.Rows``) is answered before the normal attribute
+    look-up, which is what ``__getattr__`` would do after a failed one, without
+    the failed look-up's AttributeError. Anything else, and a keyword with no
+    element, takes the normal look-up, whose AttributeError names the class
+    and the attribute as pydicom's does.
+    """
+    tag = _keyword_tags.get(name)
+    if tag is None:
+        return _NOT_AN_ELEMENT
+    elem = (<DatasetCore>dataset)._lookup_element(tag)
+    if elem is None:
+        return _NOT_AN_ELEMENT
+    if not isinstance(elem, ElementCore):
+        # A RawDataElement the user stored: converted on first use.
+        elem = dataset._convert_raw(elem)
+    return _element_value(elem)
+
+
 @cython.auto_pickle(False)
 cdef class DatasetCore:
     """The hot look-up paths of :class:`dicomcore.dataset.Dataset`, in C.
@@ -1043,19 +1117,6 @@ cdef class DatasetCore:
     attribute look-up, which is what ``__getattr__`` would do after a failed
     one, without the failed look-up's AttributeError.
     """
-
-    def __getattribute__(self, name):
-        tag = _keyword_tags.get(name)
-        if tag is not None:
-            elem = self._lookup_element(tag)
-            if elem is not None:
-                if not isinstance(elem, ElementCore):
-                    # A RawDataElement the user stored: converted on first use.
-                    elem = self._convert_raw(elem)
-                return _element_value(elem)
-        # Not a keyword, or no such element: the normal look-up, whose
-        # AttributeError names the class and the attribute as pydicom's does.
-        return PyObject_GenericGetAttr(self, name)
 
     cdef object _lookup_element(self, object tag):
         cdef dict state = _instance_dict(self)
@@ -1155,3 +1216,6 @@ cdef class DatasetCore:
                 # A RawDataElement the user stored: converted on first use.
                 ordered[i] = self._convert_raw(ordered[i])
         return iter(ordered)
+
+
+dicomcore_install_getattro(DatasetCore, _keyword_attribute, _NOT_AN_ELEMENT)

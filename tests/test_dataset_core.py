@@ -149,3 +149,32 @@ def test_item_kept_alone_still_decodes_with_the_inherited_charset(name) -> None:
     assert texts
     for elem in texts:
         assert str(item[elem.tag].value) == str(elem.value)
+
+
+def test_user_subclasses_keep_keyword_attributes() -> None:
+    class Plain(Dataset):
+        pass
+
+    class WithFallback(Dataset):
+        def __getattr__(self, name):
+            return f"fallback {name}"
+
+    for cls in (Plain, WithFallback):
+        ds = cls()
+        ds.PatientName = "Doe^J"
+        assert ds.PatientName == "Doe^J"
+    assert WithFallback().PatientName == "fallback PatientName"
+    with pytest.raises(AttributeError, match="'Plain' object has no attribute 'PatientName'"):
+        Plain().PatientName  # noqa: B018
+    # The explicit generic look-up still sees only real attributes, as in pydicom.
+    ds = Plain()
+    ds.Rows = 3
+    with pytest.raises(AttributeError):
+        object.__getattribute__(ds, "Rows")
+    assert Dataset.__getattribute__(ds, "Rows") == 3
+
+
+def test_empty_numeric_value_is_none_not_missing() -> None:
+    ds = Dataset()
+    ds.add_new(0x00280010, "US", None)
+    assert ds.Rows is None and hasattr(ds, "Rows")
