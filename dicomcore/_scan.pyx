@@ -19,7 +19,7 @@ from cpython.object cimport PyObject, PyObject_GenericGetAttr, PyObject_GenericS
 from cpython.weakref cimport PyWeakref_GetObject, PyWeakref_NewRef
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcpy
+from libc.string cimport memcmp, memcpy
 
 # Packed two-character VR codes: 'OB' -> 0x4F42.
 cdef enum:
@@ -520,6 +520,49 @@ cdef raise_scan_error(ScanFailure err):
     from dicomcore.errors import DicomParseError
     raise DicomParseError(ERROR_MESSAGES.get(err.code, f"scan error {err.code}"),
                           tag=err.tag or None, offset=err.offset)
+
+
+def scan_file_start(buffer, bint force):
+    """The preamble, File Meta Information and transfer syntax of a DICOM file (PS3.10 7.1).
+
+    One call for what every read of a file does first: find the 128-byte
+    preamble and ``DICM`` (or ``DICM`` alone at the start), then index the
+    group 0002 elements that follow (always explicit VR little endian).
+
+    Returns
+    -------
+    tuple
+        ``(preamble, position, meta_index, transfer_syntax)``: the preamble
+        bytes or None; the offset after the File Meta Information, or -1 when
+        there is no ``DICM`` and ``force`` is False; the meta's ElementIndex,
+        or None if there is no group 0002 there; and the Transfer Syntax UID
+        (trailing spaces and NULs removed), or None.
+    """
+    cdef const uint8_t[::1] view = memoryview(buffer).cast("B")
+    cdef Py_ssize_t size = view.shape[0], position
+    cdef const uint8_t* base = &view[0] if size > 0 else NULL
+    cdef ElementIndex meta
+    cdef Py_ssize_t found
+    preamble = None
+    if size >= 132 and memcmp(base + 128, b"DICM", 4) == 0:
+        preamble = bytes(view[:128])
+        position = 132
+    elif size >= 4 and memcmp(base, b"DICM", 4) == 0:
+        position = 4
+    elif not force:
+        return None, -1, None, None
+    else:
+        position = 0
+    if size - position < 8 or base[position] != 0x02 or base[position + 1] != 0x00:
+        return preamble, position, None, None
+    meta = _index_region(buffer, memoryview(buffer), base, size, position, size, True, False,
+                         True, False, True, True)
+    transfer_syntax = None
+    found = meta._find(0x00020010)
+    if found >= 0:
+        raw = bytes(view[meta.records[found].value_offset:meta.records[found].value_end])
+        transfer_syntax = raw.decode("ascii", "replace").strip(" \0") or None
+    return preamble, meta.stopped_at, meta, transfer_syntax
 
 
 def scan_dataset(buffer, Py_ssize_t start=0, Py_ssize_t end=-1, *, bint little_endian=True,

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from dicomcore._scan import ElementIndex, scan_dataset
+from dicomcore._scan import ElementIndex, scan_dataset, scan_file_start
 from dicomcore.dataelem import RawDataElement
 from dicomcore.dataset import Dataset, FileDataset, FileMetaDataset
 from dicomcore.errors import InvalidDicomError
@@ -104,14 +104,6 @@ def _read_file_meta(buffer: Any, start: int) -> tuple[FileMetaDataset, int]:
                          tolerant=True, group2_only=True)
     meta = FileMetaDataset._from_index(index)
     return meta, index.stopped_at
-
-
-def _transfer_syntax(meta: FileMetaDataset) -> str | None:
-    index = meta._index
-    raw = index.value_bytes(_TRANSFER_SYNTAX_UID) if index is not None else None
-    if raw is None:
-        return None
-    return raw.decode("ascii", "replace").strip(" \0") or None
 
 
 _KNOWN_ENCODINGS: dict[str | None, tuple[bool, bool]] = {
@@ -253,9 +245,11 @@ def dcmread(
     """
     _check_defer_size(defer_size)
     buffer, filename, source = _load(fp)
-    preamble, position = read_preamble(buffer, force)
-    file_meta, position = _read_file_meta(buffer, position)
-    transfer_syntax = _transfer_syntax(file_meta)
+    preamble, position, meta_index, transfer_syntax = scan_file_start(buffer, force)
+    if position < 0:
+        read_preamble(buffer, force)  # raises the error naming what is missing
+    file_meta = (FileMetaDataset._from_index(meta_index) if meta_index is not None
+                 else FileMetaDataset())
     if transfer_syntax is None:
         implicit_vr, little_endian = _guess_encoding(buffer, position)
     else:

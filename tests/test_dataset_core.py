@@ -178,3 +178,41 @@ def test_empty_numeric_value_is_none_not_missing() -> None:
     ds = Dataset()
     ds.add_new(0x00280010, "US", None)
     assert ds.Rows is None and hasattr(ds, "Rows")
+
+
+@pytest.mark.parametrize("path", datafiles.test_files(), ids=datafiles.file_id)
+def test_scan_file_start_matches_the_step_by_step_reader(path) -> None:
+    from dicomcore._scan import scan_file_start
+    from dicomcore.errors import InvalidDicomError
+    from dicomcore.filereader import _read_file_meta, read_preamble
+
+    data = path.read_bytes()
+    preamble, position, meta_index, transfer_syntax = scan_file_start(data, False)
+    try:
+        expected_preamble, start = read_preamble(data, False)
+    except InvalidDicomError:
+        assert position == -1
+        preamble, position, meta_index, transfer_syntax = scan_file_start(data, True)
+        expected_preamble, start = read_preamble(data, True)
+    meta, expected_position = _read_file_meta(data, start)
+    assert preamble == expected_preamble
+    assert position == expected_position
+    assert (meta_index is None) == (meta._index is None and not meta._dict)
+    if meta_index is not None:
+        assert meta_index.tags() == meta._index.tags()
+        expected = meta.get("TransferSyntaxUID")
+        assert transfer_syntax == (str(expected).strip(" \0") or None if expected else None)
+
+
+def test_scan_file_start_on_short_and_empty_data() -> None:
+    from dicomcore._scan import scan_file_start
+
+    assert scan_file_start(b"", False) == (None, -1, None, None)
+    assert scan_file_start(b"", True) == (None, 0, None, None)
+    assert scan_file_start(b"DICM", False) == (None, 4, None, None)
+    assert scan_file_start(b"DICM\x02\x00\x10\x00UI", False) == (None, 4, None, None)
+    # A Transfer Syntax UID cut inside its value: kept as far as it goes.
+    data = b"DICM\x02\x00\x10\x00UI\x14\x001.2.840"
+    preamble, position, meta_index, syntax = scan_file_start(data, False)
+    assert preamble is None and position == len(data)
+    assert meta_index.truncated() == [0x00020010] and syntax == "1.2.840"
