@@ -143,7 +143,9 @@ class Dataset(DatasetCore):
         state["_read_little"] = index.little_endian
         state["_read_charset"] = inherited_charset
         state["is_undefined_length_sequence_item"] = undefined_length_item
-        ds.__dict__.update(state)
+        # The new dict becomes the instance dict as it is (no second copy, and
+        # not through __setattr__, which would look "__dict__" up as a keyword).
+        object.__setattr__(ds, "__dict__", state)
         return ds
 
     # -- element look-up ------------------------------------------------------
