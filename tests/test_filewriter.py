@@ -172,8 +172,10 @@ def test_overwrite_false(tmp_path: Path) -> None:
 
 _text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E,
                                         blacklist_characters="\\"), max_size=12)
+# Leading and trailing spaces of LO are padding (PS3.5 6.2), so they do not survive a round trip.
+_lo_text = _text.map(str.strip)
 _VALUES = {
-    "PatientID": _text.map(str.strip),
+    "PatientID": _lo_text,
     "Modality": st.sampled_from(["CT", "MR", "US", "OT"]),
     "Rows": st.integers(0, 65535),
     "SamplesPerPixel": st.integers(0, 65535),
@@ -188,7 +190,7 @@ _VALUES = {
     "SeriesInstanceUID": st.lists(st.integers(0, 9999), min_size=2, max_size=8).map(
         lambda parts: ".".join(str(p) for p in parts)
     ),
-    "StudyDescription": _text,
+    "StudyDescription": _lo_text,
 }
 
 
@@ -200,7 +202,7 @@ def datasets(draw):
     if draw(st.booleans()):
         item = dicomcore.Dataset()
         item.ReferencedSOPInstanceUID = "1.2.3"
-        item.CodeMeaning = draw(_text)
+        item.CodeMeaning = draw(_lo_text)
         ds.ReferencedImageSequence = [item]
     return ds
 
