@@ -37,11 +37,16 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+# numpy's OpenBLAS threads busy-wait for a while after any BLAS call (a colour
+# conversion while loading test frames) and steal a core from the threaded runs.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -103,6 +108,24 @@ def best_seconds(run: Callable[[], object], repeats: int, budget: float) -> floa
         if time.perf_counter() - started > budget:
             break
     return best
+
+
+def best_seconds_on_one_core(run: Callable[[], object], repeats: int, budget: float) -> float:
+    """:func:`best_seconds` on a thread pinned to one CPU, with every thread it starts.
+
+    GDCM starts OpenJPEG threads on every core by itself; pinning is the only way to
+    time it on one core, so that its "1 thread" rows compare like with like.
+    """
+    measured: list[float] = []
+
+    def pinned() -> None:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        measured.append(best_seconds(run, repeats, budget))
+
+    worker = threading.Thread(target=pinned)
+    worker.start()
+    worker.join()
+    return measured[0]
 
 
 def write_dicom(path: Path, frames: list[bytes], case: Case, syntax: str, count: int) -> None:
@@ -192,6 +215,12 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
             "mb_per_s": megabytes / seconds,
         })
 
+    def record_gdcm(task: str, run: Callable[[], object] | None, megabytes: float) -> None:
+        """GDCM on one core (the single-thread comparison) and with its own threads."""
+        if run is not None:
+            record(case, task, "GDCM", 1, timed(run, one_core=True), megabytes)
+            record(case, task, "GDCM (own threads)", os.cpu_count() or 1, timed(run), megabytes)
+
     frames = case.frames
     count = len(frames)
     first = frames[0]
@@ -203,7 +232,9 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
     j2k = jpeg2000.encode_frames(frames, threads=2, **kwargs)
     ht = htj2k.encode_frames(frames, threads=2, **kwargs)
 
-    def timed(run: Callable[[], object]) -> float:
+    def timed(run: Callable[[], object], one_core: bool = False) -> float:
+        if one_core:
+            return best_seconds_on_one_core(run, repeats, budget)
         return best_seconds(run, repeats, budget)
 
     # J2K decode, one frame, one thread
@@ -213,11 +244,11 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
            one_mb)
     record(case, task, "imagecodecs", 1,
            timed(lambda: imagecodecs.jpeg2k_decode(j2k[0], numthreads=1)), one_mb)
+    record(case, task, "dicomcore", 2,
+           timed(lambda: jpeg2000.decode_frame(j2k[0], threads=2)), one_mb)
     single = workdir / f"{case.name}-j2k-1.dcm"
     write_dicom(single, j2k[:1], case, J2K_LOSSLESS, 1)
-    gdcm_run = gdcm_reader(single)
-    if gdcm_run is not None:
-        record(case, task, "GDCM", 1, timed(gdcm_run), one_mb)
+    record_gdcm(task, gdcm_reader(single), one_mb)
 
     # J2K decode, every frame, 1 and 2 threads
     task = f"J2K decode, {count} frames"
@@ -232,9 +263,7 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
                                         for f in j2k]), all_mb)
     multi = workdir / f"{case.name}-j2k-n.dcm"
     write_dicom(multi, j2k, case, J2K_LOSSLESS, count)
-    gdcm_run = gdcm_reader(multi)
-    if gdcm_run is not None:
-        record(case, task, "GDCM", 1, timed(gdcm_run), all_mb)
+    record_gdcm(task, gdcm_reader(multi), all_mb)
 
     # J2K encode
     task = "J2K encode, 1 frame"
@@ -255,9 +284,7 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
     native.PhotometricInterpretation = case.photometric
     native["PixelData"].VR = "OB" if first.itemsize == 1 else "OW"
     native.save_as(raw, enforce_file_format=True)
-    gdcm_run = gdcm_j2k_encoder(raw)
-    if gdcm_run is not None:
-        record(case, task, "GDCM", 1, timed(gdcm_run), one_mb)
+    record_gdcm(task, gdcm_j2k_encoder(raw), one_mb)
 
     task = f"J2K encode, {count} frames"
     for threads in (1, 2):
@@ -277,9 +304,7 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
            one_mb)
     single = workdir / f"{case.name}-ht-1.dcm"
     write_dicom(single, ht[:1], case, HTJ2K_LOSSLESS, 1)
-    gdcm_run = gdcm_reader(single)
-    if gdcm_run is not None:
-        record(case, task, "GDCM", 1, timed(gdcm_run), one_mb)
+    record_gdcm(task, gdcm_reader(single), one_mb)
 
     task = f"HTJ2K decode, {count} frames"
     for threads in (1, 2):

@@ -33,6 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# numpy's OpenBLAS threads busy-wait for a while after any BLAS call (a colour
+# conversion while loading test frames) and steal a core from the threaded runs.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
