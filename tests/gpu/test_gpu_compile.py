@@ -1,13 +1,18 @@
 """The CUDA kernel sources compile, are found, and ship with the package.
 
-With ``nvcc`` on the machine every ``codecs/cuda/*.cu`` file is compiled for a
-current architecture (``nvcc -c``), and so is the self-contained text the
-loader hands to NVRTC, so a kernel that does not compile fails here even
-without a GPU. The host C++ build the CPU emulation uses is checked too.
+The self-contained text the loader hands to ``cupy.RawModule`` is compiled
+with NVRTC, the compiler CuPy uses at run time (the ``test`` extra installs it
+from the ``nvidia-cuda-nvrtc-cu12`` wheel on x86-64 Linux; no GPU or driver is
+needed to compile), so a kernel that does not compile fails here even without a
+GPU. With ``nvcc`` on the machine every ``codecs/cuda/*.cu`` file is compiled
+as well (``nvcc -c``). The host C++ build the CPU emulation uses is checked too.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import importlib.util
 import os
 import re
 import shutil
@@ -75,6 +80,83 @@ def test_nvcc_compiles_what_nvrtc_is_given(module, arch, tmp_path):
     image = cubin.read_bytes()
     for name in LAUNCHED[module]:
         assert name.encode() + b"\0" in image, f"{name} is not in the {arch} build of {module}.cu"
+
+
+def _nvrtc_library() -> ctypes.CDLL | None:
+    """libnvrtc from the nvidia-cuda-nvrtc wheel, else from the system, else None."""
+    candidates = []
+    spec = importlib.util.find_spec("nvidia.cuda_nvrtc")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            candidates += sorted(Path(location, "lib").glob("libnvrtc.so.*"))
+    system = ctypes.util.find_library("nvrtc")
+    if system:
+        candidates.append(Path(system))
+    for candidate in candidates:
+        try:
+            return ctypes.CDLL(str(candidate))
+        except OSError:
+            continue
+    return None
+
+
+NVRTC = _nvrtc_library()
+needs_nvrtc = pytest.mark.skipif(
+    NVRTC is None, reason="NVRTC is not installed (the test extra installs nvidia-cuda-nvrtc-cu12)"
+)
+
+
+def _nvrtc_cubin(source: str, name: str, options: list[str]) -> tuple[int, str, bytes]:
+    """Compile ``source`` with NVRTC: (result code, compiler log, cubin)."""
+    program = ctypes.c_void_p()
+    code = NVRTC.nvrtcCreateProgram(
+        ctypes.byref(program), source.encode(), name.encode(), 0, None, None
+    )
+    assert code == 0, f"nvrtcCreateProgram failed ({code})"
+    try:
+        encoded = [option.encode() for option in options]
+        code = NVRTC.nvrtcCompileProgram(
+            program, len(encoded), (ctypes.c_char_p * len(encoded))(*encoded)
+        )
+        size = ctypes.c_size_t()
+        NVRTC.nvrtcGetProgramLogSize(program, ctypes.byref(size))
+        log = ctypes.create_string_buffer(size.value)
+        NVRTC.nvrtcGetProgramLog(program, log)
+        cubin = b""
+        if code == 0:
+            NVRTC.nvrtcGetCUBINSize(program, ctypes.byref(size))
+            image = ctypes.create_string_buffer(size.value)
+            NVRTC.nvrtcGetCUBIN(program, image)
+            cubin = image.raw
+        return code, log.value.decode(errors="replace"), cubin
+    finally:
+        NVRTC.nvrtcDestroyProgram(ctypes.byref(program))
+
+
+@needs_nvrtc
+@pytest.mark.parametrize("module", kernels.MODULES)
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+def test_nvrtc_compiles_what_cupy_is_given(module, arch):
+    """What ``cupy.RawModule`` compiles at run time, as device code for A100 and H100."""
+    code, log, cubin = _nvrtc_cubin(
+        kernels.module_source(module),
+        f"{module}.cu",
+        [f"--gpu-architecture={arch}", *kernels.COMPILE_OPTIONS],
+    )
+    assert code == 0, log
+    for name in LAUNCHED[module]:
+        assert name.encode() + b"\0" in cubin, f"{name} is not in the {arch} build of {module}.cu"
+
+
+@needs_nvrtc
+def test_nvrtc_reports_a_kernel_that_does_not_compile():
+    code, log, _ = _nvrtc_cubin(
+        'extern "C" __global__ void broken(int* out) { out[0] = undeclared; }',
+        "broken.cu",
+        ["--gpu-architecture=sm_80"],
+    )
+    assert code != 0
+    assert "undeclared" in log
 
 
 def test_host_build_has_every_launched_kernel(host_engine):
