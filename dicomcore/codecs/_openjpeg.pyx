@@ -266,6 +266,156 @@ cdef str _describe_start(const uint8_t[::1] src):
 
 
 # ---------------------------------------------------------------------------
+# HT code-block check
+#
+# Debian's OpenJPEG 2.5.0 is built with assertions on, and its HT block
+# decoder (ht_dec.c mel_init) aborts the process when a MEL stream byte 0xFF
+# is followed by one above 0x8F. Conformant packet data never holds such a
+# pair: it is a marker code, and every JPEG 2000 and HTJ2K coding pass is
+# bit-stuffed to keep them out (15444-1 Annex A.1, 15444-15 7.1). Locating
+# each MEL stream needs a full packet-header parse, so the check is on the
+# whole tile-part body of codestreams with HT code-blocks.
+
+cdef inline uint32_t _u16(const uint8_t *p) noexcept nogil:
+    return (<uint32_t>p[0] << 8) | p[1]
+
+
+cdef inline uint32_t _u32(const uint8_t *p) noexcept nogil:
+    return (_u16(p) << 16) | _u16(p + 2)
+
+
+cdef size_t _codestream_start(const uint8_t *data, size_t size) noexcept nogil:
+    """Where the codestream starts: 0, or past the header of a JP2 file's jp2c box."""
+    cdef size_t pos = 0, box, header
+    if _codec_format(data, size) != OPJ_CODEC_JP2:
+        return 0
+    while pos + 8 <= size:
+        box = _u32(data + pos)
+        header = 8
+        if box == 1:
+            if pos + 16 > size or _u32(data + pos + 8) != 0:
+                return size
+            box = _u32(data + pos + 12)
+            header = 16
+        if memcmp(data + pos + 4, b"jp2c", 4) == 0:
+            return pos + header
+        if box < header or box > size - pos:
+            return size
+        pos += box
+    return size
+
+
+cdef void _note_coding_style(const uint8_t *segment, size_t length, uint32_t components,
+                             bint *ht, bint *sop, bint *eph) noexcept nogil:
+    """Record HT code-blocks and SOP/EPH use from a SIZ, CAP, COD or COC segment."""
+    cdef uint32_t marker = _u16(segment)
+    cdef size_t style_at
+    if marker == 0xFF50:  # CAP: Part 15 capabilities
+        ht[0] = True
+    elif marker == 0xFF51 and length >= 6 and _u16(segment + 4) & 0x4000:
+        ht[0] = True
+    elif marker == 0xFF52 and length >= 13:
+        sop[0] = sop[0] or (segment[4] & 0x02) != 0
+        eph[0] = eph[0] or (segment[4] & 0x04) != 0
+        ht[0] = ht[0] or (segment[12] & 0x40) != 0
+    elif marker == 0xFF53:
+        style_at = 8 + (1 if components < 257 else 2)
+        if length > style_at and segment[style_at] & 0x40:
+            ht[0] = True
+
+
+cdef Py_ssize_t _find_marker_code(const uint8_t *data, size_t start, size_t end,
+                                  bint sop, bint eph) noexcept nogil:
+    """Offset of the first 0xFF byte followed by one above 0x8F, else -1."""
+    cdef size_t i = start
+    cdef uint8_t second
+    while i + 1 < end:
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        second = data[i + 1]
+        if second <= 0x8F:
+            i += 2
+        elif sop and second == 0x91 and i + 6 <= end and _u16(data + i + 2) == 4:
+            i += 6
+        elif eph and second == 0x92:
+            i += 2
+        else:
+            return <Py_ssize_t>i
+    return -1
+
+
+cdef size_t _resync(const uint8_t *data, size_t pos, size_t size, bint *ht) noexcept nogil:
+    """The offset of the next SOT marker (or ``size``), noting CAP or COD markers before it."""
+    while pos + 1 < size:
+        if data[pos] == 0xFF:
+            if data[pos + 1] == 0x90:
+                return pos
+            if data[pos + 1] == 0x50 or data[pos + 1] == 0x52:
+                ht[0] = True
+        pos += 1
+    return size
+
+
+cdef Py_ssize_t _ht_marker_code(const uint8_t *data, size_t size) noexcept nogil:
+    """Offset of a marker code in the packet data of an HT codestream, else -1.
+
+    Tile-part lengths running past the end are clipped (OpenJPEG decodes
+    truncated data); tile-part headers are skipped by their segment lengths.
+    """
+    cdef size_t start = _codestream_start(data, size)
+    cdef size_t pos = start + 2, length, part_end, header_end, body, body_end
+    cdef uint32_t marker, psot, components = 0
+    cdef bint ht = False, sop = False, eph = False
+    cdef Py_ssize_t found = -1
+    if size < start + 4 or _u16(data + start) != 0xFF4F:
+        return -1
+    while pos + 4 <= size and _u16(data + pos) != 0xFF90:
+        length = _u16(data + pos + 2)
+        if length < 2 or data[pos] != 0xFF:
+            # OpenJPEG skips unknown markers by looking for a known one, so
+            # look for the first SOT, and count any CAP or COD on the way as HT.
+            pos = _resync(data, pos, size, &ht)
+            break
+        if _u16(data + pos) == 0xFF51 and pos + 42 <= size:
+            components = _u16(data + pos + 40)
+        _note_coding_style(data + pos, min(length + 2, size - pos), components, &ht, &sop, &eph)
+        pos += 2 + length
+    while found < 0 and pos + 12 <= size and _u16(data + pos) == 0xFF90:
+        psot = _u32(data + pos + 6)
+        part_end = size if psot == 0 or psot > size - pos else pos + psot
+        header_end = pos + 2 + _u16(data + pos + 2)
+        body = 0
+        while header_end + 2 <= part_end:
+            marker = _u16(data + header_end)
+            if marker == 0xFF93:  # SOD
+                body = header_end + 2
+                break
+            if header_end + 4 > part_end or data[header_end] != 0xFF:
+                break
+            length = _u16(data + header_end + 2)
+            if length < 2:
+                break
+            _note_coding_style(data + header_end, min(length + 2, part_end - header_end),
+                               components, &ht, &sop, &eph)
+            header_end += 2 + length
+        body_end = part_end
+        if part_end == size and size - pos >= 2 and _u16(data + size - 2) == 0xFFD9:
+            body_end = size - 2
+        # No SOD found: scan what is there, since OpenJPEG may still read on.
+        found = _find_marker_code(data, body if body else header_end, body_end, sop, eph)
+        if psot == 0 or part_end <= pos:
+            break
+        pos = part_end
+    if found < 0 and pos < size and _u16(data + pos) != 0xFF90 and pos + 2 != size:
+        # Bytes after the tile-parts that OpenJPEG might take as packet data.
+        found = _find_marker_code(data, pos, size, sop, eph)
+        if found >= 0 and <size_t>found + 2 == size and _u16(data + found) == 0xFFD9:
+            found = -1
+    return found if ht else -1
+
+
+# ---------------------------------------------------------------------------
 # Decoding
 
 cdef struct DecodeSession:
@@ -484,12 +634,21 @@ def decode(const uint8_t[::1] src not None, cnp.ndarray out not None, *,
     cdef void *target = cnp.PyArray_DATA(out)
     cdef uint32_t precision
     cdef Py_ssize_t components
+    cdef Py_ssize_t marker_at
     if not out.flags.c_contiguous or out.dtype.kind not in "iu" or itemsize not in (1, 2, 4, 8):
         raise ValueError("'out' must be a C-contiguous integer array")
     if reduce < 0:
         raise ValueError(f"reduce must be 0 or more, not {reduce}")
     if has_region:
         top, left, bottom, right = region
+    with nogil:
+        marker_at = _ht_marker_code(&src[0] if src.shape[0] else NULL, src.shape[0])
+    if marker_at >= 0:
+        raise JPEG2000Error(
+            f"corrupt HT code-block data: the marker code 0xFF{src[marker_at + 1]:02X} at offset "
+            f"{marker_at} lies inside a tile-part's packet data (15444-15 7.1 forbids it, and "
+            "OpenJPEG 2.5.0 would abort the process on it)"
+        )
     with nogil:
         status = _open_session(&session, &src[0] if src.shape[0] else NULL, src.shape[0],
                                <OPJ_UINT32>reduce, threads)

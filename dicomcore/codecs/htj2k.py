@@ -11,7 +11,9 @@ Decoding: OpenJPH is about three times faster than OpenJPEG on HT
 code-blocks, but Debian's OpenJPH 0.9 is built with assertions on and aborts
 the whole process on some corrupt code-block data (and, without the checks
 below, writes out of bounds on corrupt packet headers). So the default
-decoder is OpenJPEG, which turns every corruption into an exception, and
+decoder is OpenJPEG, which turns every corruption into an exception (its
+HT block decoder asserts too, on marker codes inside packet data, so those
+are rejected before it runs), and
 OpenJPH is used when asked for: ``decoder="openjph"`` or
 :data:`PREFER_OPENJPH` for data you trust (e.g. frames your own pipeline
 encoded). Even then every marker segment, packet header and cleanup-segment

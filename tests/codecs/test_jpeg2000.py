@@ -874,3 +874,58 @@ def test_missing_extension_raises_an_import_error_naming_the_package(monkeypatch
                  lambda: jpeg2000.decode_frames([b""])):
         with pytest.raises(ImportError, match="apt-get install libopenjp2-7-dev"):
             call()
+
+
+_DECODE_IN_CHILD = textwrap.dedent(
+    r"""
+    import sys
+    from dicomcore.codecs import htj2k
+    try:
+        htj2k.decode_frame(open(sys.argv[1], "rb").read(), decoder=sys.argv[2])
+        print("decoded")
+    except Exception as exc:
+        print(type(exc).__name__, exc)
+    """
+)
+
+
+def _decode_in_child(tmp_path: Path, data: bytes, decoder: str) -> subprocess.CompletedProcess:
+    path = tmp_path / "frame.j2c"
+    path.write_bytes(data)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, "-c", _DECODE_IN_CHILD, str(path), decoder],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_marker_code_in_a_mel_stream_is_rejected_before_openjpeg_aborts(tmp_path):
+    # Debian's OpenJPEG 2.5.0 asserts in ht_dec.c mel_init that a MEL byte
+    # 0xFF is followed by one of at most 0x8F, killing the process. In a
+    # child process, so that an abort fails this test instead of pytest.
+    from dicomcore.codecs import htj2k
+
+    image = np.random.default_rng(3).integers(0, 256, (8, 8), dtype=np.uint8)
+    data = bytearray(htj2k.encode_frame(image, decompositions=0))
+    # One code-block, whose cleanup segment ends at EOC; its last 12 bits
+    # are Scup, the length of the MEL and VLC streams that end it.
+    segment_end = len(data) - 2
+    scup = (data[segment_end - 1] << 4) + (data[segment_end - 2] & 0xF)
+    mel = segment_end - scup
+    assert scup > 6 and data.index(b"\xff\x93") < mel
+    data[mel : mel + 4] = b"\xff\xff\xff\xff"
+    result = _decode_in_child(tmp_path, bytes(data), "openjpeg")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"JPEG2000Error corrupt HT code-block data: the marker code "
+                                    f"0xFFFF at offset {mel} "), result.stdout
+    with pytest.raises(JPEG2000Error, match="marker code 0xFFFF"):
+        jpeg2000.decode_frame(bytes(data))
+
+
+def test_marker_codes_are_only_checked_in_ht_codestreams():
+    # Part 1 code-blocks never reach the HT decoder, and OpenJPEG decodes
+    # damaged ones as far as it can; the check must leave them to it.
+    image = np.random.default_rng(3).integers(0, 256, (8, 8), dtype=np.uint8)
+    data = bytearray(jpeg2000.encode_frame(image, resolutions=1))
+    body = data.index(b"\xff\x93") + 2
+    data[body + 4 : body + 6] = b"\xff\xff"
+    decoded = jpeg2000.decode_frame(bytes(data))
+    assert decoded.shape == image.shape and not np.array_equal(decoded, image)
