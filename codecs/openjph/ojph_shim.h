@@ -465,6 +465,10 @@ inline int inspect(const uint8_t *data, size_t size, Inspection *found, char *me
                          "SIZ marker: inconsistent image or tile extents");
   uint64_t tiles_x = ((uint64_t)xsiz - xtosiz + xtsiz - 1) / xtsiz;
   uint64_t tiles_y = ((uint64_t)ysiz - ytosiz + ytsiz - 1) / ytsiz;
+  /* OpenJPH 0.9 counts tiles in 32 bits: with a tile size near 2**32 the sum
+   * wraps, it finds no tiles, and the first SOT indexes an empty array. */
+  if ((uint64_t)xsiz + xtsiz > UINT32_MAX || (uint64_t)ysiz + ytsiz > UINT32_MAX)
+    return route_message(ROUTE_OPENJPEG, message, capacity, "tile size near 2**32");
   if (tiles_x * tiles_y > 65535)
     return route_message(ROUTE_INVALID, message, capacity, "SIZ marker: %llu tiles (at most "
                          "65535 allowed)", (unsigned long long)(tiles_x * tiles_y));

@@ -704,3 +704,24 @@ def test_without_openjph_decoding_falls_back_and_encoding_names_the_package(monk
     monkeypatch.setattr(jpeg2000, "_openjpeg", None)
     with pytest.raises(ImportError, match="libopenjph-dev libopenjp2-7-dev"):
         htj2k.decode_frame(encoded)
+
+
+def test_tile_size_near_2_to_the_32_goes_to_openjpeg(tmp_path):
+    # OpenJPH 0.9 counts tiles in 32 bits: XTsiz + Xsiz wraps, it finds no
+    # tile, and reading the first SOT crashed the process (SIGSEGV). In a
+    # child process, so that a crash fails this test instead of pytest.
+    image = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    data = bytearray(htj2k.encode_frame(image))
+    data[28:32] = struct.pack(">I", 0xFFFFFFFF)  # SIZ YTsiz
+    code = (
+        "import sys\nfrom dicomcore.codecs import htj2k\n"
+        "try:\n    htj2k.decode_frame(bytes.fromhex(sys.argv[1]), decoder='openjph')\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, "-c", code, data.hex()], capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    # OpenJPEG, which now gets it, rejects the tile count its own way.
+    assert result.stdout.startswith("JPEG2000Error"), result.stdout
+    assert "number of tiles" in result.stdout
