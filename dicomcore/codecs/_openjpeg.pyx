@@ -345,6 +345,13 @@ cdef Py_ssize_t _find_marker_code(const uint8_t *data, size_t start, size_t end,
     return -1
 
 
+cdef inline bint _main_header_marker(uint32_t marker) noexcept nogil:
+    """A marker OpenJPEG 2.5.0 reads in a main header (CAP to PPM, CRG, COM, MCT ...)."""
+    return (0xFF50 <= marker <= 0xFF60 and marker not in (0xFF54, 0xFF56, 0xFF58, 0xFF5A,
+                                                          0xFF5B)
+            or marker in (0xFF63, 0xFF64, 0xFF74, 0xFF75, 0xFF77, 0xFF78))
+
+
 cdef size_t _resync(const uint8_t *data, size_t pos, size_t size, bint *ht) noexcept nogil:
     """The offset of the next SOT marker (or ``size``), noting CAP or COD markers before it."""
     while pos + 1 < size:
@@ -372,7 +379,7 @@ cdef Py_ssize_t _ht_marker_code(const uint8_t *data, size_t size) noexcept nogil
         return -1
     while pos + 4 <= size and _u16(data + pos) != 0xFF90:
         length = _u16(data + pos + 2)
-        if length < 2 or data[pos] != 0xFF:
+        if length < 2 or length > size - pos - 2 or not _main_header_marker(_u16(data + pos)):
             # OpenJPEG skips unknown markers by looking for a known one, so
             # look for the first SOT, and count any CAP or COD on the way as HT.
             pos = _resync(data, pos, size, &ht)

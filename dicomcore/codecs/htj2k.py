@@ -13,8 +13,7 @@ the whole process on some corrupt code-block data (and, without the checks
 below, writes out of bounds on corrupt packet headers). So the default
 decoder is OpenJPEG, which turns every corruption into an exception (its
 HT block decoder asserts too, on marker codes inside packet data, so those
-are rejected before it runs), and
-OpenJPH is used when asked for: ``decoder="openjph"`` or
+are rejected before it runs), and OpenJPH is used when asked for: ``decoder="openjph"`` or
 :data:`PREFER_OPENJPH` for data you trust (e.g. frames your own pipeline
 encoded). Even then every marker segment, packet header and cleanup-segment
 header is checked before OpenJPH sees a codestream, and codestreams outside
