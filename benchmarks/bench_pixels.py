@@ -351,6 +351,72 @@ def plot(results: dict, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.2f} ms"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def write_markdown(results: dict, path: Path) -> None:
+    """``pixels.md``: the run's tables, written from the results (never edited by hand)."""
+    lines = [
+        "# Pixel pipeline benchmark (`python3 benchmarks/bench_pixels.py`)",
+        "",
+        "Written by the benchmark from `pixels.json`. One run on this project's shared 2-core",
+        "machine; ratios are pydicom 3 time / dicomcore time (best of several runs, same bytes",
+        "in memory), pydicom with the fastest of its installed plugins for each file (named).",
+        "",
+        "![ratios](pixels.png)",
+        "",
+        "## Small single-frame files: `dcmread` + `pixel_array` (goal 3x)",
+        "",
+        "| file | pydicom (plugin) | dicomcore | ratio |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in results["small"]:
+        lines.append(f"| {row['file']} | {row['pydicom_s'] * 1e6:.0f} us "
+                     f"({row['pydicom_plugin']}) | {row['dicomcore_s'] * 1e6:.0f} us | "
+                     f"{_ratio(row['ratio'])} |")
+    lines += [
+        "",
+        "## Multi-frame files: `dcmread` + `pixel_array` (goal: 2 threads 1.8x the codec alone)",
+        "",
+        "| file | frames | pydicom (plugin) | dicomcore 1 thread | 2 threads | codec alone, "
+        "1 thread | vs pydicom, 2 threads | 1 -> 2 threads | codec alone / 2 threads |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results["multi_frame"]:
+        lines.append(
+            f"| {row['file']} | {row['frames']} | {_ms(row['pydicom_s'])} "
+            f"({row['pydicom_plugin']}) | {_ms(row['dicomcore_1_thread_s'])} | "
+            f"{_ms(row['dicomcore_2_threads_s'])} | {_ms(row['codec_alone_1_thread_s'])} | "
+            f"{_ratio(row['ratio_2_threads'])} | {_ratio(row['thread_gain'])} | "
+            f"{_ratio(row['gain_beyond_codec'])} |")
+    copy = results["native_copy"]
+    lines += [
+        "",
+        "## Native multi-frame, memory-mapped, against a plain copy of the same bytes "
+        "(goal: within 1.5x)",
+        "",
+        f"{copy['bytes'] / 2**20:.0f} MiB: plain copy {_ms(copy['plain_copy_s'])}, dicomcore "
+        f"{_ms(copy['dicomcore_1_thread_s'])} (1 thread) / {_ms(copy['dicomcore_2_threads_s'])}"
+        f" (2 threads) = {copy['vs_copy_1_thread']:.2f}x / {copy['vs_copy_2_threads']:.2f}x the "
+        f"copy's time; pydicom {_ms(copy['pydicom_s'])} ({copy['ratio_vs_pydicom']:.1f}x slower).",
+        "",
+        "## `compress`",
+        "",
+        "| source | to | pydicom (plugin) | dicomcore, 2 threads | ratio |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in results["compress"]:
+        lines.append(f"| {row['file']} | {row['syntax']} | {_ms(row['pydicom_s'])} "
+                     f"({row['pydicom_plugin']}) | {_ms(row['dicomcore_2_threads_s'])} | "
+                     f"{_ratio(row['ratio'])} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds, fewer frames")
@@ -374,6 +440,7 @@ def main() -> None:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "pixels.json").write_text(json.dumps(results, indent=1) + "\n")
         plot(results, RESULTS / "pixels.png")
+        write_markdown(results, RESULTS / "pixels.md")
 
 
 if __name__ == "__main__":
