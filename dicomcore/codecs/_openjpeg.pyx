@@ -369,14 +369,21 @@ cdef Py_ssize_t _ht_marker_code(const uint8_t *data, size_t size) noexcept nogil
 
     Tile-part lengths running past the end are clipped (OpenJPEG decodes
     truncated data); tile-part headers are skipped by their segment lengths.
+    The EOC marker ends the packet data, also when zero bytes follow it (DICOM
+    pads an odd-length fragment with one, PS3.5 A.4).
     """
     cdef size_t start = _codestream_start(data, size)
     cdef size_t pos = start + 2, length, part_end, header_end, body, body_end
+    cdef size_t end = size
     cdef uint32_t marker, psot, components = 0
     cdef bint ht = False, sop = False, eph = False
     cdef Py_ssize_t found = -1
     if size < start + 4 or _u16(data + start) != 0xFF4F:
         return -1
+    # Zero bytes cannot be part of a marker code, so trimming them only moves
+    # the end to where an EOC would be.
+    while end > start + 2 and data[end - 1] == 0:
+        end -= 1
     while pos + 4 <= size and _u16(data + pos) != 0xFF90:
         length = _u16(data + pos + 2)
         if length < 2 or length > size - pos - 2 or not _main_header_marker(_u16(data + pos)):
@@ -406,18 +413,19 @@ cdef Py_ssize_t _ht_marker_code(const uint8_t *data, size_t size) noexcept nogil
             _note_coding_style(data + header_end, min(length + 2, part_end - header_end),
                                components, &ht, &sop, &eph)
             header_end += 2 + length
-        body_end = part_end
-        if part_end == size and size - pos >= 2 and _u16(data + size - 2) == 0xFFD9:
-            body_end = size - 2
+        body_end = min(part_end, end)
+        if body_end == end and end - pos >= 2 and _u16(data + end - 2) == 0xFFD9:
+            body_end = end - 2
         # No SOD found: scan what is there, since OpenJPEG may still read on.
         found = _find_marker_code(data, body if body else header_end, body_end, sop, eph)
         if psot == 0 or part_end <= pos:
             break
         pos = part_end
-    if found < 0 and pos < size and _u16(data + pos) != 0xFF90 and pos + 2 != size:
+    if (found < 0 and pos + 2 <= end and _u16(data + pos) != 0xFF90
+            and _u16(data + pos) != 0xFFD9):
         # Bytes after the tile-parts that OpenJPEG might take as packet data.
-        found = _find_marker_code(data, pos, size, sop, eph)
-        if found >= 0 and <size_t>found + 2 == size and _u16(data + found) == 0xFFD9:
+        found = _find_marker_code(data, pos, end, sop, eph)
+        if found >= 0 and <size_t>found + 2 == end and _u16(data + found) == 0xFFD9:
             found = -1
     return found if ht else -1
 

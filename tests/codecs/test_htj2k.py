@@ -725,3 +725,21 @@ def test_tile_size_near_2_to_the_32_goes_to_openjpeg(tmp_path):
     # OpenJPEG, which now gets it, rejects the tile count its own way.
     assert result.stdout.startswith("JPEG2000Error"), result.stdout
     assert "number of tiles" in result.stdout
+
+
+@pytest.mark.parametrize("padding", [b"\0", b"\0\0"])
+@pytest.mark.parametrize("samples", [1, 3])
+def test_zero_padding_after_the_eoc_is_not_packet_data(padding, samples):
+    """DICOM pads an odd-length fragment with a zero byte (PS3.5 A.4); the EOC before
+    it must not count as a marker code inside packet data for the HT data check."""
+    rng = np.random.default_rng(samples)
+    shape = (40, 24) if samples == 1 else (40, 24, 3)
+    arr = rng.integers(0, 256, shape, dtype=np.uint8)
+    photometric = "MONOCHROME2" if samples == 1 else "RGB"
+    for syntax in htj2k.ENCODES:
+        encoded = htj2k.encode_frame(
+            arr, transfer_syntax_uid=syntax, photometric_interpretation=photometric
+        )
+        assert encoded[-2:] == b"\xff\xd9"
+        decoded = htj2k.decode_frame(encoded + padding, decoder="openjpeg")
+        assert np.array_equal(decoded, arr), syntax
