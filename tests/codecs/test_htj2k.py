@@ -23,13 +23,14 @@ import imagecodecs
 import numpy as np
 import pydicom
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import encapsulate, generate_frames
-from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.encaps import generate_frames
+from pydicom.uid import ExplicitVRLittleEndian
 
 import datafiles
 from dicomcore.codecs import htj2k, jpeg2000
 from dicomcore.codecs._j2k_common import JPEG2000Error
+from encapsulated_files import write_image_file
 
 LOSSLESS = htj2k.HTJ2K_LOSSLESS
 RPCL = htj2k.HTJ2K_LOSSLESS_RPCL
@@ -621,31 +622,6 @@ def test_fuzzed_htj2k_never_crashes_or_leaks(tmp_path):
 # Interoperability: GDCM reads what we write
 
 
-def _write_dicom(path: Path, frames: list[bytes], image: np.ndarray, syntax: str,
-                 bits_stored: int, signed: bool, photometric: str) -> None:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = syntax
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "OT"
-    ds.Rows, ds.Columns = image.shape[:2]
-    ds.SamplesPerPixel = 1 if image.ndim == 2 else image.shape[2]
-    ds.PhotometricInterpretation = photometric
-    if ds.SamplesPerPixel > 1:
-        ds.PlanarConfiguration = 0
-    ds.BitsAllocated = image.dtype.itemsize * 8
-    ds.BitsStored = bits_stored
-    ds.HighBit = bits_stored - 1
-    ds.PixelRepresentation = int(signed)
-    ds.PixelData = encapsulate(frames)
-    ds["PixelData"].VR = "OB"
-    ds.save_as(path, enforce_file_format=True)
-
-
 GDCMCONV = shutil.which("gdcmconv")
 
 
@@ -662,7 +638,7 @@ def test_gdcm_decodes_what_we_encode(tmp_path, name, syntax):
     photometric = htj2k.encoded_photometric_interpretation(ds.PhotometricInterpretation,
                                                           lossless=True)
     source, target = tmp_path / "htj2k.dcm", tmp_path / "raw.dcm"
-    _write_dicom(source, [encoded], image, syntax, ds.BitsStored, bool(ds.PixelRepresentation),
+    write_image_file(source, [encoded], image, syntax, ds.BitsStored, bool(ds.PixelRepresentation),
                  photometric)
     result = subprocess.run([GDCMCONV, "--raw", str(source), str(target)], capture_output=True,
                             text=True)
