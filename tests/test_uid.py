@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from hypothesis import strategies as st
 from pydicom._uid_dict import UID_dictionary as PydicomUIDs
 
 import datafiles
+from child_process import run_python
 from dicomcore import config, uid
 from dicomcore._uid_dict import UID_dictionary
 from dicomcore.uid import UID, generate_uid, register_transfer_syntax
@@ -107,9 +106,9 @@ def test_every_registry_keyword_is_an_attribute() -> None:
 def test_importing_uid_builds_only_the_transfer_syntaxes() -> None:
     code = ("import dicomcore.uid as u; g = vars(u); "
             "print('CTImageStorage' in g, 'JPEG2000' in g, 'JPEGExtended35' in g)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).parent.parent).stdout.split()
-    assert out == ["False", "True", "False"]
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "False"]
 
 
 def pydicom_ts_properties(value: str) -> dict[str, object]:

@@ -25,6 +25,7 @@ from pydicom.filewriter import writers as pydicom_writers
 from pydicom.multival import MultiValue as PydicomMultiValue
 
 import datafiles
+from child_process import run_python
 from dicomcore import config, values
 from dicomcore.errors import BytesLengthException
 from dicomcore.multival import MultiValue
@@ -783,9 +784,6 @@ def test_ds_value_is_exactly_float_of_its_text(texts, impl) -> None:
 
 
 def test_pure_python_serves_without_the_extension() -> None:
-    import subprocess
-    import sys
-    from pathlib import Path
 
     script = (
         "import sys; sys.modules['dicomcore._values'] = None\n"
@@ -796,8 +794,5 @@ def test_pure_python_serves_without_the_extension() -> None:
         "assert values.encode_value('US', [1, 2]) == b'\\x01\\x00\\x02\\x00'\n"
         "assert str(values.convert_value('PN', b'Doe^John ')) == 'Doe^John'\n"
     )
-    root = Path(values.__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr

@@ -9,11 +9,9 @@ a newer OpenJPH), the original pixels for lossless data, OpenJPEG
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import subprocess
-import sys
 import textwrap
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +26,7 @@ from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian
 
 import datafiles
+from child_process import decode_htj2k_in_child, run_python
 from dicomcore.codecs import htj2k, jpeg2000
 from dicomcore.codecs._j2k_common import JPEG2000Error
 from encapsulated_files import write_image_file
@@ -35,7 +34,6 @@ from encapsulated_files import write_image_file
 LOSSLESS = htj2k.HTJ2K_LOSSLESS
 RPCL = htj2k.HTJ2K_LOSSLESS_RPCL
 LOSSY_OK = htj2k.HTJ2K
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _read(name: str) -> Dataset:
@@ -611,9 +609,7 @@ def test_fuzzed_htj2k_never_crashes_or_leaks(tmp_path):
         sources_ic = tmp_path / f"{index}_ic.j2c"
         sources_ic.write_bytes(imagecodecs.htj2k_encode(np.ascontiguousarray(image)))
         sources.append(str(sources_ic))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run([sys.executable, "-c", _FUZZ_SCRIPT, *sources], capture_output=True,
-                            text=True, timeout=600, env=env)
+    result = run_python(_FUZZ_SCRIPT, *sources, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "rejected" in result.stdout
 
@@ -689,14 +685,7 @@ def test_tile_size_near_2_to_the_32_goes_to_openjpeg(tmp_path):
     image = np.arange(64, dtype=np.uint8).reshape(8, 8)
     data = bytearray(htj2k.encode_frame(image))
     data[28:32] = struct.pack(">I", 0xFFFFFFFF)  # SIZ YTsiz
-    code = (
-        "import sys\nfrom dicomcore.codecs import htj2k\n"
-        "try:\n    htj2k.decode_frame(bytes.fromhex(sys.argv[1]), decoder='openjph')\n"
-        "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
-    )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run([sys.executable, "-c", code, data.hex()], capture_output=True,
-                            text=True, timeout=120, env=env)
+    result = decode_htj2k_in_child(tmp_path, bytes(data), "openjph")
     assert result.returncode == 0, result.stderr
     # OpenJPEG, which now gets it, rejects the tile count its own way.
     assert result.stdout.startswith("JPEG2000Error"), result.stdout

@@ -8,11 +8,9 @@ pylibjpeg-openjpeg / imagecodecs decoding what we encode.
 
 from __future__ import annotations
 
-import os
 import shutil
 import struct
 import subprocess
-import sys
 import textwrap
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +25,13 @@ from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian
 
 import datafiles
+from child_process import decode_htj2k_in_child, run_python
 from dicomcore.codecs import jpeg2000
 from dicomcore.codecs._j2k_common import JPEG2000Error
 from encapsulated_files import write_image_file
 
 LOSSLESS = "1.2.840.10008.1.2.4.90"
 LOSSY = "1.2.840.10008.1.2.4.91"
-REPO = Path(__file__).resolve().parents[2]
 
 
 # ---------------------------------------------------------------------------
@@ -760,9 +758,7 @@ def test_fuzzed_codestreams_never_crash_or_leak(tmp_path):
         target = tmp_path / f"{name}.j2k"
         target.write_bytes(frames[0])
         sources.append(str(target))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run([sys.executable, "-c", _FUZZ_SCRIPT, *sources], capture_output=True,
-                            text=True, timeout=600, env=env)
+    result = run_python(_FUZZ_SCRIPT, *sources, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -849,27 +845,6 @@ def test_missing_extension_raises_an_import_error_naming_the_package(monkeypatch
             call()
 
 
-_DECODE_IN_CHILD = textwrap.dedent(
-    r"""
-    import sys
-    from dicomcore.codecs import htj2k
-    try:
-        htj2k.decode_frame(open(sys.argv[1], "rb").read(), decoder=sys.argv[2])
-        print("decoded")
-    except Exception as exc:
-        print(type(exc).__name__, exc)
-    """
-)
-
-
-def _decode_in_child(tmp_path: Path, data: bytes, decoder: str) -> subprocess.CompletedProcess:
-    path = tmp_path / "frame.j2c"
-    path.write_bytes(data)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    return subprocess.run([sys.executable, "-c", _DECODE_IN_CHILD, str(path), decoder],
-                          capture_output=True, text=True, timeout=120, env=env)
-
-
 @pytest.mark.parametrize("junk", [b"", b"\xff\xff\xff\x08"], ids=["plain", "unknown-marker"])
 def test_marker_code_in_a_mel_stream_is_rejected_before_openjpeg_aborts(tmp_path, junk):
     # Debian's OpenJPEG 2.5.0 asserts in ht_dec.c mel_init that a MEL byte
@@ -890,7 +865,7 @@ def test_marker_code_in_a_mel_stream_is_rejected_before_openjpeg_aborts(tmp_path
     # skips it by looking for the next known marker, and so must the check.
     data[45:45] = junk
     mel += len(junk)
-    result = _decode_in_child(tmp_path, bytes(data), "openjpeg")
+    result = decode_htj2k_in_child(tmp_path, bytes(data), "openjpeg")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"JPEG2000Error corrupt HT code-block data: the marker code "
                                     f"0xFFFF at offset {mel} "), result.stdout

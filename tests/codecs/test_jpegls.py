@@ -28,6 +28,7 @@ from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 import datafiles
+from child_process import run_python
 from dicomcore.codecs import jpegls
 
 pytestmark = pytest.mark.skipif(
@@ -912,9 +913,6 @@ def test_missing_extension_raises_import_error_naming_the_package():
         "        raise AssertionError('no ImportError')\n"
         "print('ok')\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60
-    )
+    result = run_python(code, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

@@ -12,7 +12,6 @@ import os
 import shutil
 import struct
 import subprocess
-import sys
 import threading
 import warnings
 from pathlib import Path
@@ -32,6 +31,7 @@ from pydicom.uid import (
 )
 
 import datafiles
+from child_process import run_python
 from dicomcore.codecs import rle
 
 pytestmark = pytest.mark.skipif(
@@ -950,12 +950,7 @@ def test_module_imports_without_extension(tmp_path):
         "except ImportError as exc:\n"
         "    print(exc)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    result = run_python(script)
     assert result.returncode == 0, result.stderr
     assert "apt-get install" in result.stdout
 

@@ -1,0 +1,43 @@
+"""Running code in a fresh child Python that imports this checkout.
+
+For code that may crash the process (a native abort or segfault: the test that
+ran it then fails with its return code, instead of pytest), and for what only a
+fresh interpreter shows (import-time behaviour, a codec library missing).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+_DECODE_HTJ2K = textwrap.dedent(
+    r"""
+    import sys
+    from dicomcore.codecs import htj2k
+    try:
+        htj2k.decode_frame(open(sys.argv[1], "rb").read(), decoder=sys.argv[2])
+        print("decoded")
+    except Exception as exc:
+        print(type(exc).__name__, exc)
+    """
+)
+
+
+def run_python(code: str, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``code`` with ``arguments`` in a child Python that imports this checkout."""
+    path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    return subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True,
+                          text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=path))
+
+
+def decode_htj2k_in_child(folder: Path, data: bytes, decoder: str) -> subprocess.CompletedProcess:
+    """``htj2k.decode_frame(data, decoder=decoder)`` in a child: it prints "decoded", or the
+    exception's type and message."""
+    path = folder / "frame.j2c"
+    path.write_bytes(data)
+    return run_python(_DECODE_HTJ2K, str(path), decoder)
