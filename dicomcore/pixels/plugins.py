@@ -234,35 +234,39 @@ class JPEGLSPlugin(_Builtin):
         return EncodeResult(frames, layout.photometric_interpretation, lossy)
 
 
-def _j2k_decode(
-    codec: Any,
-    frames: Sequence[Any],
-    layout: PixelLayout,
-    out: np.ndarray,
-    options: dict[str, Any],
-    threads: int | None,
-) -> str:
-    arguments = {
-        "rows": layout.rows,
-        "columns": layout.columns,
-        "samples_per_pixel": layout.samples_per_pixel,
-        "bits_allocated": layout.bits_allocated,
-        "pixel_representation": layout.pixel_representation,
-        "apply_j2k_sign_correction": options.get("apply_j2k_sign_correction", True),
-        "photometric_interpretation": layout.photometric_interpretation,
-    }
-    if len(frames) == 1:
-        # One frame: OpenJPEG's own threads pay off only on large images; starting
-        # them costs more than decoding a small one.
-        large = layout.samples_per_frame >= _THREADED_FRAME_SAMPLES
-        codec.decode_frame(frames[0], out=out[0], threads=(threads or 0) if large else 0,
-                           **arguments)
-    else:
-        codec.decode_frames(frames, out=out, threads=threads, **arguments)
-    # The decoders undo the multiple-component transform (PS3.5 Section 8.2.4).
-    if layout.photometric_interpretation in ("YBR_ICT", "YBR_RCT"):
-        return "RGB"
-    return layout.photometric_interpretation
+class _JPEG2000Family(_Builtin):
+    """The decode step both JPEG 2000 plugins share: the codec modules take the same arguments."""
+
+    def decode(
+        self,
+        frames: Sequence[Any],
+        layout: PixelLayout,
+        out: np.ndarray,
+        options: dict[str, Any],
+        threads: int | None,
+    ) -> str:
+        codec = self._codec()
+        arguments = {
+            "rows": layout.rows,
+            "columns": layout.columns,
+            "samples_per_pixel": layout.samples_per_pixel,
+            "bits_allocated": layout.bits_allocated,
+            "pixel_representation": layout.pixel_representation,
+            "apply_j2k_sign_correction": options.get("apply_j2k_sign_correction", True),
+            "photometric_interpretation": layout.photometric_interpretation,
+        }
+        if len(frames) == 1:
+            # One frame: OpenJPEG's own threads pay off only on large images; starting
+            # them costs more than decoding a small one.
+            large = layout.samples_per_frame >= _THREADED_FRAME_SAMPLES
+            codec.decode_frame(frames[0], out=out[0], threads=(threads or 0) if large else 0,
+                               **arguments)
+        else:
+            codec.decode_frames(frames, out=out, threads=threads, **arguments)
+        # The decoders undo the multiple-component transform (PS3.5 Section 8.2.4).
+        if layout.photometric_interpretation in ("YBR_ICT", "YBR_RCT"):
+            return "RGB"
+        return layout.photometric_interpretation
 
 
 def _mct_photometric(layout: PixelLayout, options: dict[str, Any], reversible: bool) -> str:
@@ -272,7 +276,7 @@ def _mct_photometric(layout: PixelLayout, options: dict[str, Any], reversible: b
     return layout.photometric_interpretation
 
 
-class OpenJPEGPlugin(_Builtin):
+class OpenJPEGPlugin(_JPEG2000Family):
     name = "openjpeg"
     module_name = "dicomcore.codecs.jpeg2000"
     decodes = (
@@ -287,16 +291,6 @@ class OpenJPEGPlugin(_Builtin):
         "dicomcore was built without OpenJPEG; on Debian: apt-get install "
         "libopenjp2-7-dev, then reinstall dicomcore"
     )
-
-    def decode(
-        self,
-        frames: Sequence[Any],
-        layout: PixelLayout,
-        out: np.ndarray,
-        options: dict[str, Any],
-        threads: int | None,
-    ) -> str:
-        return _j2k_decode(self._codec(), frames, layout, out, options, threads)
 
     def encode(
         self,
@@ -327,7 +321,7 @@ class OpenJPEGPlugin(_Builtin):
         return EncodeResult(frames, photometric, "ISO_15444_1" if lossy else None)
 
 
-class OpenJPHPlugin(_Builtin):
+class OpenJPHPlugin(_JPEG2000Family):
     name = "openjph"
     module_name = "dicomcore.codecs.htj2k"
     decodes = ("1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", _HTJ2K)
@@ -336,16 +330,6 @@ class OpenJPHPlugin(_Builtin):
         "dicomcore was built without OpenJPH; on Debian: apt-get install libopenjph-dev, "
         "then reinstall dicomcore"
     )
-
-    def decode(
-        self,
-        frames: Sequence[Any],
-        layout: PixelLayout,
-        out: np.ndarray,
-        options: dict[str, Any],
-        threads: int | None,
-    ) -> str:
-        return _j2k_decode(self._codec(), frames, layout, out, options, threads)
 
     def encode(
         self,
