@@ -17,7 +17,7 @@ make the scanner read outside the buffer or allocate by an untrusted size.
 cimport cython
 from cpython.object cimport PyObject, PyObject_GenericGetAttr, PyObject_GenericSetAttr
 from cpython.weakref cimport PyWeakref_GetObject, PyWeakref_NewRef
-from libc.stdint cimport uint8_t, uint16_t, uint32_t
+from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcmp, memcpy
 
@@ -421,6 +421,55 @@ cdef class ElementIndex:
         cdef Record* r = &self.records[self._check(i)]
         return (r.tag, vr_string(r.vr), r.length, r.value_offset, r.value_end,
                 r.header_offset, r.element_end, r.flags)
+
+    def write_plan(self, gone, list held_tags):
+        """How to write this level again in the encoding it was read with, in tag order.
+
+        ``held_tags`` are the sorted tags of the elements held outside the index
+        (in the dataset's ``_dict``); ``gone`` the index entries they replaced or
+        that were deleted. Returns a list of steps: a ``(start, end)`` range of
+        ``buffer`` to copy as it is (consecutive untouched elements merged into
+        one range), or an ``int`` tag whose element is encoded again. Index
+        entries cut short, or reaching the end of the data (a sequence there may
+        hide a cut), are encoded again too.
+        """
+        cdef list plan = []
+        cdef Py_ssize_t data_end = len(memoryview(self.buffer))
+        cdef Py_ssize_t i = 0, j = 0, held = len(held_tags)
+        cdef Py_ssize_t run_start = -1, run_end = -1
+        cdef uint32_t next_held
+        cdef int64_t last_held = -1  # an index entry under a held tag is stale
+        cdef Record* r
+        cdef bint check_gone = bool(gone)
+        while i < self.count or j < held:
+            if j < held:
+                next_held = <uint32_t>held_tags[j]
+                if i >= self.count or next_held <= self.records[i].tag:
+                    if run_start >= 0:
+                        plan.append((run_start, run_end))
+                        run_start = -1
+                    plan.append(held_tags[j])
+                    last_held = next_held
+                    j += 1
+                    continue
+            r = &self.records[i]
+            i += 1
+            if r.tag == last_held or (check_gone and r.tag in gone):
+                continue
+            if r.flags & FLAG_TRUNCATED or r.element_end >= data_end:
+                if run_start >= 0:
+                    plan.append((run_start, run_end))
+                    run_start = -1
+                plan.append(r.tag)
+            elif run_start >= 0 and r.header_offset == run_end:
+                run_end = r.element_end
+            else:
+                if run_start >= 0:
+                    plan.append((run_start, run_end))
+                run_start, run_end = r.header_offset, r.element_end
+        if run_start >= 0:
+            plan.append((run_start, run_end))
+        return plan
 
     def value_bytes(self, uint32_t tag):
         """The encoded value of ``tag`` as bytes, or None if it is not here."""

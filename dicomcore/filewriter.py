@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from dicomcore.dataelem import DataElement, RawDataElement, SequenceSource
 from dicomcore.dataset import Dataset, FileMetaDataset
-from dicomcore.tag import tag_in_exception
+from dicomcore.tag import raise_with_tag
 
 if TYPE_CHECKING:
     from dicomcore.uid import UID
@@ -236,45 +236,28 @@ def _write_dataset_body(
     if not same_encoding:
         ds._realize()
         for tag in sorted(ds._dict):
-            with tag_in_exception(tag):
+            try:
                 _write_element(out, ds[tag], ds, implicit, little, encodings, ancestors)
+            except Exception as exc:
+                raise_with_tag(exc, tag)
         return
-    # Merge the untouched index entries (copied as encoded) with the elements
-    # in _dict (encoded again, or copied if unchanged), in tag order.
-    gone = ds._index_gone or ()
+    # Untouched index entries are copied as encoded (consecutive ones in one
+    # slice); the elements in _dict are encoded again, or copied if unchanged.
     buffer = memoryview(index.buffer)
-    data_end = len(buffer)
-    pending: list[tuple[int, Any]] = []
-    for position, tag in enumerate(index.tags()):
-        if tag not in gone:
-            pending.append((tag, position))
-    for tag in ds._dict:
-        pending.append((tag, None))
-    pending.sort(key=lambda entry: entry[0])
-    run_start = run_end = -1
-    for tag, position in pending:
-        if position is not None:
-            _, _, _, _, _, header, element_end, flags = index.record(position)
-            # An element cut short, or one reaching the end of the data (a
-            # sequence there may hide a cut inside), is written element-wise.
-            if not flags & 2 and element_end < data_end:
-                if header == run_end:
-                    run_end = element_end
-                else:
-                    if run_start >= 0:
-                        out += buffer[run_start:run_end]
-                    run_start, run_end = header, element_end
-                continue
-        if run_start >= 0:
-            out += buffer[run_start:run_end]
-            run_start = run_end = -1
-        with tag_in_exception(tag):
-            elem = ds[tag] if position is None else ds._lookup(tag)
+    elements = ds._dict
+    for step in index.write_plan(ds._index_gone, sorted(elements)):
+        if step.__class__ is tuple:
+            out += buffer[step[0]:step[1]]
+            continue
+        try:
+            elem = elements.get(step)
+            if elem is None:
+                elem = ds._lookup(step)
             if isinstance(elem, RawDataElement):
-                elem = ds[tag]
+                elem = ds[step]
             _write_element(out, elem, ds, implicit, little, encodings, ancestors)
-    if run_start >= 0:
-        out += buffer[run_start:run_end]
+        except Exception as exc:
+            raise_with_tag(exc, step)
 
 
 def write_dataset(fp: BinaryIO | bytearray, dataset: Dataset, implicit_vr: bool | None = None,
@@ -327,23 +310,24 @@ def validate_file_meta(file_meta: FileMetaDataset, enforce_standard: bool = True
     )
 
     for tag in file_meta.keys():
-        if tag.group != 2:
+        if tag >> 16 != 2:
             raise ValueError(
                 "Only File Meta Information group (0002,eeee) elements may be present in "
                 "'file_meta'."
             )
     if not enforce_standard:
         return
-    if "FileMetaInformationVersion" not in file_meta or file_meta["FileMetaInformationVersion"].is_empty:
+
+    def is_missing(tag: int) -> bool:
+        return tag not in file_meta or file_meta[tag].is_empty
+
+    if is_missing(0x00020001):
         file_meta.FileMetaInformationVersion = b"\x00\x01"
-    if "ImplementationClassUID" not in file_meta or file_meta["ImplementationClassUID"].is_empty:
+    if is_missing(0x00020012):
         file_meta.ImplementationClassUID = DICOMCORE_IMPLEMENTATION_UID
-    if "ImplementationVersionName" not in file_meta:
+    if 0x00020013 not in file_meta:
         file_meta.ImplementationVersionName = DICOMCORE_IMPLEMENTATION_VERSION_NAME
-    missing = [
-        name for tag, name in _REQUIRED_META.items()
-        if tag not in file_meta or file_meta[tag].is_empty
-    ]
+    missing = [name for tag, name in _REQUIRED_META.items() if is_missing(tag)]
     if missing:
         raise ValueError(
             "Required File Meta Information elements are either missing or have an empty "
@@ -352,17 +336,19 @@ def validate_file_meta(file_meta: FileMetaDataset, enforce_standard: bool = True
 
 
 def encode_file_meta(file_meta: FileMetaDataset, enforce_standard: bool = True) -> bytes:
-    """The encoded File Meta Information: always explicit VR little endian."""
+    """The encoded File Meta Information: always explicit VR little endian.
+
+    With ``enforce_standard``, (0002,0000) File Meta Information Group Length is
+    added if absent; when present it is set to the length of what follows it.
+    """
     validate_file_meta(file_meta, enforce_standard)
-    if enforce_standard and 0x00020000 not in file_meta:
-        file_meta.FileMetaInformationGroupLength = 0
     rest = Dataset()
     for tag in file_meta.keys():
         if tag != 0x00020000:
             rest._dict[int(tag)] = file_meta._dict[tag]
     object.__setattr__(rest, "_charset", ["iso8859"])
     body = encode_dataset(rest, False, True)
-    if 0x00020000 not in file_meta:
+    if not enforce_standard and 0x00020000 not in file_meta:
         return body
     file_meta.FileMetaInformationGroupLength = len(body)
     return _header(0x00020000, "UL", 4, False, True) + struct.pack("<L", len(body)) + body

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from operator import index as _as_index
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 __all__ = [
     "BaseTag",
@@ -49,14 +49,23 @@ def tag_in_exception(tag: BaseTag | int) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        message = f"With tag {BaseTag(tag)} got exception: {exc}"
-        try:
-            renamed = type(exc)(message)
-        except Exception:
-            renamed = None
-        if renamed is None:
-            raise
-        raise renamed from exc
+        raise_with_tag(exc, tag)
+
+
+def raise_with_tag(exc: Exception, tag: BaseTag | int) -> NoReturn:
+    """Raise ``exc`` again as :func:`tag_in_exception` would, naming ``tag``.
+
+    For loops over many elements, where a ``try``/``except`` costs nothing
+    until something fails and a context manager per element would.
+    """
+    message = f"With tag {BaseTag(tag)} got exception: {exc}"
+    try:
+        renamed = type(exc)(message)
+    except Exception:
+        renamed = None
+    if renamed is None:
+        raise exc
+    raise renamed from exc
 
 
 _keyword_dict: dict[str, int] | None = None
