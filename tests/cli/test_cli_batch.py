@@ -112,13 +112,13 @@ def test_largest_files_are_started_first(tmp_path: Path, monkeypatch) -> None:
     copy_real_files(tmp_path / "in", NATIVE_FILES)
     jobs, inputs = plan_jobs(tmp_path / "in", tmp_path / "out")
     started = []
-    real = batch._convert
+    real = batch.convert_file
 
-    def spy(job: Job):
+    def spy(job: Job, options, inputs):
         started.append(job.size)
-        return real(job)
+        return real(job, options, inputs)
 
-    monkeypatch.setattr(batch, "_convert", spy)
+    monkeypatch.setattr(batch, "convert_file", spy)
     run_batch(jobs, inputs, ConvertOptions(target=SYNTAXES["rle"]), quiet(jobs), workers=1)
     assert len(started) == len(jobs)
     assert started == sorted(started, reverse=True)
