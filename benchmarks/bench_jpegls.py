@@ -37,15 +37,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# numpy's OpenBLAS threads busy-wait for a while after any BLAS call (a colour
-# conversion while loading test frames) and steal a core from the threaded runs.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
+import bench_setup  # first: sets up sys.path and the OpenBLAS threads
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+ROOT = bench_setup.ROOT
 
 import pydicom  # noqa: E402
 

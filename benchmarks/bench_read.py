@@ -24,11 +24,11 @@ import time
 import warnings
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
-sys.path.insert(0, str(HERE.parent))  # the checkout's dicomcore, also when not installed
+import bench_setup  # noqa: F401  first: sets up sys.path and the OpenBLAS threads
 
-import datafiles  # noqa: E402
+import datafiles
+
+HERE = Path(__file__).resolve().parent
 
 TAGS = [
     "Rows", "Columns", "BitsAllocated", "PixelSpacing", "RescaleSlope", "RescaleIntercept",

@@ -23,11 +23,10 @@ import platform
 import sys
 import timeit
 import warnings
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+import bench_setup  # first: sets up sys.path and the OpenBLAS threads
+
+ROOT = bench_setup.ROOT
 
 import pydicom  # noqa: E402
 import pydicom.values  # noqa: E402

@@ -33,15 +33,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# numpy's OpenBLAS threads busy-wait for a while after any BLAS call (a colour
-# conversion while loading test frames) and steal a core from the threaded runs.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_setup  # noqa: E402  first: sets up sys.path and the OpenBLAS threads
+import numpy as np  # noqa: E402
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+ROOT = bench_setup.ROOT
 
 import datafiles  # noqa: E402
 from dicomcore.codecs import rle as cpu_rle  # noqa: E402
