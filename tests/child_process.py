@@ -28,6 +28,28 @@ _DECODE_HTJ2K = textwrap.dedent(
 )
 
 
+#: Code for a child script that defines ``bytes_in_use()``: the heap bytes malloc
+#: has handed out. Unlike RSS it does not move when freed memory is kept, so
+#: its growth over many failed decodes shows a leak.
+BYTES_IN_USE = textwrap.dedent(
+    r"""
+    import ctypes
+
+    class _MallocInfo(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost")]
+
+    _libc = ctypes.CDLL("libc.so.6")
+    _libc.mallinfo2.restype = _MallocInfo
+
+    def bytes_in_use():
+        info = _libc.mallinfo2()
+        return info.uordblks + info.hblkhd
+    """
+)
+
+
 def run_python(code: str, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``code`` with ``arguments`` in a child Python that imports this checkout."""
     path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])

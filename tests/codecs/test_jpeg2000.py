@@ -25,7 +25,7 @@ from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian
 
 import datafiles
-from child_process import decode_htj2k_in_child, run_python
+from child_process import BYTES_IN_USE, decode_htj2k_in_child, run_python
 from dicomcore.codecs import jpeg2000
 from dicomcore.codecs._j2k_common import JPEG2000Error
 from encapsulated_files import write_image_file
@@ -701,25 +701,12 @@ def test_huge_declared_dimensions_need_the_dataset_values():
 
 _FUZZ_SCRIPT = textwrap.dedent(
     """
-    import ctypes, sys, warnings
+    import sys, warnings
     import numpy as np
     from dicomcore.codecs import jpeg2000
     warnings.simplefilter("ignore")
     frames = [open(p, "rb").read() for p in sys.argv[1:]]
     rng = np.random.default_rng(5)
-
-    class MallocInfo(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
-            "uordblks", "fordblks", "keepcost")]
-
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = MallocInfo
-
-    def bytes_in_use():
-        # malloc's own count: unlike RSS it does not move when freed memory is kept.
-        info = libc.mallinfo2()
-        return info.uordblks + info.hblkhd
 
     def attempt(data):
         try:
@@ -758,7 +745,7 @@ def test_fuzzed_codestreams_never_crash_or_leak(tmp_path):
         target = tmp_path / f"{name}.j2k"
         target.write_bytes(frames[0])
         sources.append(str(target))
-    result = run_python(_FUZZ_SCRIPT, *sources, timeout=600)
+    result = run_python(BYTES_IN_USE + _FUZZ_SCRIPT, *sources, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
