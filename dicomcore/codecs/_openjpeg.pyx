@@ -441,16 +441,22 @@ cdef struct DecodeSession:
     MessageLog log
 
 
+cdef void _destroy(opj_codec_t **codec, opj_stream_t **stream,
+                   opj_image_t **image) noexcept nogil:
+    """Free what a decode or encode session made, once: the pointers are cleared."""
+    if image[0] != NULL:
+        opj_image_destroy(image[0])
+        image[0] = NULL
+    if stream[0] != NULL:
+        opj_stream_destroy(stream[0])
+        stream[0] = NULL
+    if codec[0] != NULL:
+        opj_destroy_codec(codec[0])
+        codec[0] = NULL
+
+
 cdef void _close_session(DecodeSession *session) noexcept nogil:
-    if session.image != NULL:
-        opj_image_destroy(session.image)
-        session.image = NULL
-    if session.stream != NULL:
-        opj_stream_destroy(session.stream)
-        session.stream = NULL
-    if session.codec != NULL:
-        opj_destroy_codec(session.codec)
-        session.codec = NULL
+    _destroy(&session.codec, &session.stream, &session.image)
 
 
 cdef int _open_session(DecodeSession *session, const uint8_t *data, size_t size,
@@ -735,15 +741,7 @@ cdef struct EncodeSession:
 
 
 cdef void _close_encode(EncodeSession *session) noexcept nogil:
-    if session.image != NULL:
-        opj_image_destroy(session.image)
-        session.image = NULL
-    if session.stream != NULL:
-        opj_stream_destroy(session.stream)
-        session.stream = NULL
-    if session.codec != NULL:
-        opj_destroy_codec(session.codec)
-        session.codec = NULL
+    _destroy(&session.codec, &session.stream, &session.image)
     if session.writer.data != NULL:
         free(session.writer.data)
         session.writer.data = NULL
