@@ -2,10 +2,14 @@
 
 ``import dicomcore as pydicom`` style code works: the public modules and names
 mirror pydicom 3's (``dcmread``, ``dcmwrite``, ``Dataset``, ``FileDataset``,
-``FileMetaDataset``, ``DataElement``, ``Sequence``, ``config``).
+``FileMetaDataset``, ``DataElement``, ``Sequence``, ``config``, ``pixel_array``,
+``iter_pixels``, ``__dicom_version__``).
 """
 
+from typing import Any
+
 from dicomcore import config
+from dicomcore._dicom_dict import DICOM_STANDARD_EDITION as __dicom_version__
 from dicomcore.dataelem import DataElement
 from dicomcore.dataset import Dataset, FileDataset, FileMetaDataset
 from dicomcore.filereader import dcmread
@@ -21,8 +25,22 @@ __all__ = [
     "FileDataset",
     "FileMetaDataset",
     "Sequence",
+    "__dicom_version__",
     "__version__",
+    "__version_info__",
     "config",
     "dcmread",
     "dcmwrite",
+    "iter_pixels",
+    "pixel_array",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use (PEP 562): the pixel pipeline imports NumPy, which
+    # ``import dicomcore`` alone does not need.
+    if name in ("pixel_array", "iter_pixels"):
+        from dicomcore import pixels
+
+        return getattr(pixels, name)
+    raise AttributeError(f"module 'dicomcore' has no attribute {name!r}")

@@ -1194,3 +1194,52 @@ _AMBIGUOUS_VRS = frozenset({"US or SS", "OB or OW", "US or SS or OW", "US or OW"
 configure(DataElement, SequenceSource, convert_value, Dataset._resolve_vr, dictionary_VR, BaseTag)
 # Keyword attributes (``ds.Rows``) are answered by DatasetCore.__getattribute__.
 configure_dataset(_KEYWORD_TAGS)
+
+
+# -- File Meta Information (PS3.10 section 7.1) ----------------------------------
+
+_REQUIRED_META = {
+    0x00020002: "(0002,0002) Media Storage SOP Class UID",
+    0x00020003: "(0002,0003) Media Storage SOP Instance UID",
+    0x00020010: "(0002,0010) Transfer Syntax UID",
+}
+
+
+def validate_file_meta(file_meta: FileMetaDataset, enforce_standard: bool = True) -> None:
+    """Check the File Meta Information, adding what dicomcore can (PS3.10 section 7.1).
+
+    Raises
+    ------
+    ValueError
+        If a non-group-2 element is present, or (with ``enforce_standard``) a
+        Type 1 element is missing or empty.
+    """
+    from dicomcore.uid import (
+        DICOMCORE_IMPLEMENTATION_UID,
+        DICOMCORE_IMPLEMENTATION_VERSION_NAME,
+    )
+
+    for tag in file_meta.keys():
+        if tag >> 16 != 2:
+            raise ValueError(
+                "Only File Meta Information group (0002,eeee) elements may be present in "
+                "'file_meta'."
+            )
+    if not enforce_standard:
+        return
+
+    def is_missing(tag: int) -> bool:
+        return tag not in file_meta or file_meta[tag].is_empty
+
+    if is_missing(0x00020001):
+        file_meta.FileMetaInformationVersion = b"\x00\x01"
+    if is_missing(0x00020012):
+        file_meta.ImplementationClassUID = DICOMCORE_IMPLEMENTATION_UID
+    if 0x00020013 not in file_meta:
+        file_meta.ImplementationVersionName = DICOMCORE_IMPLEMENTATION_VERSION_NAME
+    missing = [name for tag, name in _REQUIRED_META.items() if is_missing(tag)]
+    if missing:
+        raise ValueError(
+            "Required File Meta Information elements are either missing or have an empty "
+            f"value: {', '.join(missing)}"
+        )

@@ -19,6 +19,7 @@ from dicomcore._scan import ElementIndex, scan_dataset, scan_file_start
 from dicomcore.dataelem import RawDataElement
 from dicomcore.dataset import Dataset, FileDataset, FileMetaDataset
 from dicomcore.errors import InvalidDicomError
+from dicomcore.misc import size_in_bytes
 from dicomcore.tag import BaseTag, Tag
 
 #: Files at least this large are memory-mapped rather than read.
@@ -194,18 +195,10 @@ def warn_about_truncation(index: ElementIndex) -> None:
 
 
 def _check_defer_size(defer_size: int | str | float | None) -> None:
-    if defer_size is None or isinstance(defer_size, (int, float)):
-        return
-    if isinstance(defer_size, str):
-        number, _, unit = defer_size.strip().upper().partition(" ")
-        try:
-            float(number)
-        except ValueError:
-            pass
-        else:
-            if unit in ("", "B", "KB", "MB", "GB"):
-                return
-    raise ValueError(f"Unable to parse defer_size {defer_size!r}")
+    try:
+        size_in_bytes(defer_size)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Unable to parse defer_size {defer_size!r}") from exc
 
 
 def dcmread(

@@ -48,3 +48,25 @@ def test_python_m_dicomcore() -> None:
     assert result.returncode == 0
     assert result.stdout.splitlines()[1].split()[1:] == [
         "ExplicitVRLittleEndian", "39206", "1", "128x128", "16/16", "MONOCHROME2"]
+
+
+def test_the_top_level_names_match_pydicom() -> None:
+    import pydicom
+
+    import dicomcore
+
+    assert set(pydicom.__all__) - set(dicomcore.__all__) == {"__concepts_version__"}
+    assert dicomcore.pixel_array is dicomcore.pixels.pixel_array
+    assert dicomcore.iter_pixels is dicomcore.pixels.iter_pixels
+    assert re.fullmatch(r"20\d\d[a-e]", dicomcore.__dicom_version__)
+    with pytest.raises(AttributeError, match="no attribute 'pixel_arrays'"):
+        dicomcore.pixel_arrays  # noqa: B018
+
+
+def test_importing_dicomcore_does_not_import_numpy() -> None:
+    # The pixel functions are loaded on first use, so a header-only user
+    # (and the console script's start) does not pay for NumPy.
+    code = "import sys, dicomcore; print('numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=REPOSITORY)
+    assert result.stdout.strip() == "False"
