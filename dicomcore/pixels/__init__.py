@@ -30,7 +30,7 @@ from dicomcore.pixels.registry import (
     registered_plugins,
     unregister_plugin,
 )
-from dicomcore.pixels.utils import pack_bits, unpack_bits
+from dicomcore.pixels.utils import as_pixel_options, pack_bits, unpack_bits
 
 __all__ = [
     "EncodeResult",
@@ -43,6 +43,7 @@ __all__ = [
     "apply_voi",
     "apply_voi_lut",
     "apply_windowing",
+    "as_pixel_options",
     "available_plugins",
     "compress",
     "convert_color_space",
