@@ -48,12 +48,16 @@ def test_ds_decimal_and_ds_numpy_exclude_each_other(first: str, second: str) -> 
     getattr(config, first)(True)
     with pytest.raises(ValueError) as ours:
         getattr(config, second)(True)
+    # pydicom sets its flag before refusing: its state is put back step by step.
+    saved = pydicom.config.use_DS_decimal, pydicom.config.use_DS_numpy
     getattr(pydicom.config, first)(True)
     try:
         with pytest.raises(ValueError) as theirs:
             getattr(pydicom.config, second)(True)
     finally:
-        getattr(pydicom.config, first)(False)
+        pydicom.config.use_DS_numpy = False  # so that DS_decimal resets its DS class
+        pydicom.config.DS_decimal(saved[0])
+        pydicom.config.DS_numpy(saved[1])
     assert str(ours.value) == str(theirs.value)
     getattr(config, first)(False)
     getattr(config, second)(True)  # allowed once the other is off
