@@ -16,7 +16,7 @@ import numpy as np
 
 from dicomcore.pixels import _unpack
 from dicomcore.pixels.decode import iter_pixels, pixel_array
-from dicomcore.pixels.encode import compress, decompress, set_pixel_data
+from dicomcore.pixels.encode import _transfer_syntax_of, compress, decompress, set_pixel_data
 from dicomcore.pixels.layout import (
     _TAG_OF_OPTION,
     IMAGE_PIXEL_KEYWORDS,
@@ -146,14 +146,12 @@ def _photometric(ds: Dataset, purpose: str) -> str:
 
 def _transfer_syntax(ds: Dataset, purpose: str, known: bool = False) -> UID:
     """The dataset's (0002,0010) Transfer Syntax UID (a known one if ``known``)."""
-    meta = getattr(ds, "file_meta", None)
-    value = None if meta is None else meta.get("TransferSyntaxUID")
-    if not value:
+    uid = _transfer_syntax_of(ds)
+    if uid is None:
         raise AttributeError(
             f"Unable to {purpose} as the dataset's 'file_meta' has no (0002,0010) "
             "'Transfer Syntax UID' element"
         )
-    uid = UID(str(value).strip())
     if known and not uid.is_transfer_syntax:
         raise AttributeError(
             f"Unable to {purpose} as the (0002,0010) 'Transfer Syntax UID' value "
