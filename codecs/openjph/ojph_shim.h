@@ -23,6 +23,8 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <openjph/ojph_arch.h>
 #include <openjph/ojph_base.h>
@@ -729,14 +731,45 @@ inline int read_header(const uint8_t *data, size_t size, Header *header, char *e
   }
 }
 
-/* One component of one decoded line into the interleaved output. The mode is
- * a template parameter and the clamp works on 32-bit values so that the
- * common case (reversible, sign as decoded) compiles to a vector loop. */
+/*
+ * Storing decoded samples. OpenJPH hands out one line of one component at a
+ * time as int32; the output is (rows, columns, components) of any integer
+ * type. A single component is clamped and narrowed straight into the output
+ * row. Several components are first narrowed into contiguous per-component
+ * scratch lines and then interleaved in one pass, because a strided store per
+ * component does not vectorise (it took 15% of an RGB decode).
+ *
+ * The kernels are always inlined into two entry points that the compiler
+ * builds twice, for AVX2 and for the baseline, picked once per process by the
+ * dynamic loader: AVX2 narrows and interleaves 8-bit RGB about four times as
+ * fast as SSE2 does.
+ */
+#if defined(__x86_64__) && defined(__GLIBC__) && (defined(__GNUC__) || defined(__clang__))
+#define DICOMCORE_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DICOMCORE_VECTOR_CLONES
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define DICOMCORE_KERNEL inline __attribute__((always_inline))
+#else
+#define DICOMCORE_KERNEL inline
+#endif
+
+struct SampleRange {
+  int32_t low, high;  /* irreversible decoding can overshoot the range a little */
+  uint32_t mask;      /* the precision's bits */
+  int32_t sign;       /* the precision's sign bit */
+  int mode;           /* StoreMode */
+};
+
+/* The mode is a template parameter and the clamp works on 32-bit values so
+ * that the common case (reversible, sign as decoded) compiles to a vector loop. */
 template <typename T, int Mode>
-inline void store_line(const int32_t *line, T *target, size_t stride, uint32_t count,
-                       int32_t low, int32_t high, uint32_t mask, int32_t sign) {
+DICOMCORE_KERNEL void narrow_line(const int32_t *line, T *target, uint32_t count,
+                                  const SampleRange &range) {
+  const int32_t low = range.low, high = range.high, sign = range.sign;
+  const uint32_t mask = range.mask;
   for (uint32_t i = 0; i < count; ++i) {
-    /* Irreversible decoding can overshoot the sample range by a little. */
     int32_t value = line[i] < low ? low : (line[i] > high ? high : line[i]);
     if (Mode == STORE_LOW_BITS) {
       value = (int32_t)((uint32_t)value & mask);
@@ -744,43 +777,101 @@ inline void store_line(const int32_t *line, T *target, size_t stride, uint32_t c
       value = (int32_t)((uint32_t)value & mask);
       value = (value ^ sign) - sign;
     }
-    target[i * stride] = (T)value;
+    target[i] = (T)value;
   }
 }
 
 template <typename T>
-inline void store_mode(const int32_t *line, T *target, size_t stride, uint32_t count,
-                       int32_t low, int32_t high, int mode, uint32_t mask, int32_t sign) {
-  if (mode == STORE_LOW_BITS)
-    store_line<T, STORE_LOW_BITS>(line, target, stride, count, low, high, mask, sign);
-  else if (mode == STORE_SIGN_EXTEND)
-    store_line<T, STORE_SIGN_EXTEND>(line, target, stride, count, low, high, mask, sign);
-  else if (stride == 1)
-    store_line<T, STORE_AS_IS>(line, target, 1, count, low, high, mask, sign);
+DICOMCORE_KERNEL void narrow_mode(const int32_t *line, T *target, uint32_t count,
+                                  const SampleRange &range) {
+  if (range.mode == STORE_LOW_BITS)
+    narrow_line<T, STORE_LOW_BITS>(line, target, count, range);
+  else if (range.mode == STORE_SIGN_EXTEND)
+    narrow_line<T, STORE_SIGN_EXTEND>(line, target, count, range);
   else
-    store_line<T, STORE_AS_IS>(line, target, stride, count, low, high, mask, sign);
+    narrow_line<T, STORE_AS_IS>(line, target, count, range);
 }
 
 /* OpenJPH's path only sees precisions up to 20 bits (see inspect()), so the
  * sample range and masks fit 32-bit arithmetic. */
-inline void store_any(const int32_t *line, void *target, int kind, int itemsize, size_t stride,
-                      uint32_t count, int32_t low, int32_t high, int mode, uint32_t mask,
-                      int32_t sign) {
+DICOMCORE_VECTOR_CLONES
+static void narrow_any(const int32_t *line, void *target, int kind, int itemsize, uint32_t count,
+                       const SampleRange &range) {
   if (kind == 0) {
     switch (itemsize) {
-      case 1: store_mode(line, (uint8_t *)target, stride, count, low, high, mode, mask, sign); break;
-      case 2: store_mode(line, (uint16_t *)target, stride, count, low, high, mode, mask, sign); break;
-      case 4: store_mode(line, (uint32_t *)target, stride, count, low, high, mode, mask, sign); break;
-      default: store_mode(line, (uint64_t *)target, stride, count, low, high, mode, mask, sign);
+      case 1: narrow_mode(line, (uint8_t *)target, count, range); break;
+      case 2: narrow_mode(line, (uint16_t *)target, count, range); break;
+      case 4: narrow_mode(line, (uint32_t *)target, count, range); break;
+      default: narrow_mode(line, (uint64_t *)target, count, range);
     }
   } else {
     switch (itemsize) {
-      case 1: store_mode(line, (int8_t *)target, stride, count, low, high, mode, mask, sign); break;
-      case 2: store_mode(line, (int16_t *)target, stride, count, low, high, mode, mask, sign); break;
-      case 4: store_mode(line, (int32_t *)target, stride, count, low, high, mode, mask, sign); break;
-      default: store_mode(line, (int64_t *)target, stride, count, low, high, mode, mask, sign);
+      case 1: narrow_mode(line, (int8_t *)target, count, range); break;
+      case 2: narrow_mode(line, (int16_t *)target, count, range); break;
+      case 4: narrow_mode(line, (int32_t *)target, count, range); break;
+      default: narrow_mode(line, (int64_t *)target, count, range);
     }
   }
+}
+
+/* Between pixels (`count` pixels of `components` interleaved samples) and
+ * planes (`components` runs of `count` samples), either way. Three and four
+ * components are spelled out with one pointer per plane: that is the form
+ * compilers turn into byte shuffles. */
+template <bool ToPixels, typename T>
+DICOMCORE_KERNEL void move_sample(T &plane, T &pixel) {
+  if (ToPixels)
+    pixel = plane;
+  else
+    plane = pixel;
+}
+
+template <bool ToPixels, typename T>
+DICOMCORE_KERNEL void shuffle_count(T *planes, T *pixels, uint32_t components, uint32_t count) {
+  T *first = planes, *second = planes + count, *third = planes + 2 * (size_t)count;
+  if (components == 3) {
+    for (uint32_t i = 0; i < count; ++i) {
+      move_sample<ToPixels>(first[i], pixels[3 * i]);
+      move_sample<ToPixels>(second[i], pixels[3 * i + 1]);
+      move_sample<ToPixels>(third[i], pixels[3 * i + 2]);
+    }
+  } else if (components == 4) {
+    T *fourth = planes + 3 * (size_t)count;
+    for (uint32_t i = 0; i < count; ++i) {
+      move_sample<ToPixels>(first[i], pixels[4 * i]);
+      move_sample<ToPixels>(second[i], pixels[4 * i + 1]);
+      move_sample<ToPixels>(third[i], pixels[4 * i + 2]);
+      move_sample<ToPixels>(fourth[i], pixels[4 * i + 3]);
+    }
+  } else {
+    for (uint32_t i = 0; i < count; ++i)
+      for (uint32_t c = 0; c < components; ++c)
+        move_sample<ToPixels>(planes[(size_t)c * count + i], pixels[(size_t)i * components + c]);
+  }
+}
+
+/* Signedness does not matter to a copy, so only the width picks the kernel. */
+template <bool ToPixels>
+DICOMCORE_KERNEL void shuffle_any(void *planes, void *pixels, int itemsize, uint32_t components,
+                                  uint32_t count) {
+  switch (itemsize) {
+    case 1: shuffle_count<ToPixels>((uint8_t *)planes, (uint8_t *)pixels, components, count); break;
+    case 2: shuffle_count<ToPixels>((uint16_t *)planes, (uint16_t *)pixels, components, count); break;
+    case 4: shuffle_count<ToPixels>((uint32_t *)planes, (uint32_t *)pixels, components, count); break;
+    default: shuffle_count<ToPixels>((uint64_t *)planes, (uint64_t *)pixels, components, count);
+  }
+}
+
+DICOMCORE_VECTOR_CLONES
+static void interleave_any(const void *planes, void *pixels, int itemsize, uint32_t components,
+                           uint32_t count) {
+  shuffle_any<true>(const_cast<void *>(planes), pixels, itemsize, components, count);
+}
+
+DICOMCORE_VECTOR_CLONES
+static void deinterleave_any(const void *pixels, void *planes, int itemsize, uint32_t components,
+                             uint32_t count) {
+  shuffle_any<false>(planes, const_cast<void *>(pixels), itemsize, components, count);
 }
 
 struct DecodeRequest {
@@ -818,30 +909,38 @@ inline int decode(const uint8_t *data, size_t size, const DecodeRequest *request
     if ((uint64_t)request->row0 + request->rows > height ||
         (uint64_t)request->column0 + request->columns > width)
       throw std::runtime_error("the requested region lies outside the decoded image");
-    int32_t low = is_signed ? -((int32_t)1 << (precision - 1)) : 0;
-    int32_t high = is_signed ? ((int32_t)1 << (precision - 1)) - 1
-                             : (int32_t)(((uint32_t)1 << precision) - 1);
-    uint32_t mask = ((uint32_t)1 << precision) - 1;
-    int32_t sign = (int32_t)1 << (precision - 1);
+    SampleRange range;
+    range.low = is_signed ? -((int32_t)1 << (precision - 1)) : 0;
+    range.high = is_signed ? ((int32_t)1 << (precision - 1)) - 1
+                           : (int32_t)(((uint32_t)1 << precision) - 1);
+    range.mask = ((uint32_t)1 << precision) - 1;
+    range.sign = (int32_t)1 << (precision - 1);
+    range.mode = request->mode;
 
+    /* Row by row, every component of a row before the next row (read_headers
+     * picks planar order for data without colour transform). */
+    codestream.set_planar(false);
     codestream.create();
     uint8_t *out = (uint8_t *)request->out;
-    size_t pixel_bytes = (size_t)request->itemsize * components;
-    size_t row_bytes = pixel_bytes * request->columns;
-    uint32_t next_row[4] = {0, 0, 0, 0};
-    uint64_t total = (uint64_t)height * components;
-    for (uint64_t n = 0; n < total; ++n) {
-      uint32_t component = 0;
-      ojph::line_buf *line = codestream.pull(component);
-      if (line == nullptr || component >= components || component >= 4)
-        throw std::runtime_error("OpenJPH returned fewer lines than the image has");
-      uint32_t row = next_row[component]++;
-      if (row < request->row0 || row >= request->row0 + request->rows) continue;
-      if (line->size < width) throw std::runtime_error("OpenJPH returned a short line");
-      uint8_t *target = out + (size_t)(row - request->row0) * row_bytes +
-                        (size_t)component * request->itemsize;
-      store_any(line->i32 + request->column0, target, request->kind, request->itemsize,
-                components, request->columns, low, high, request->mode, mask, sign);
+    size_t plane_bytes = (size_t)request->itemsize * request->columns;
+    size_t row_bytes = plane_bytes * components;
+    std::vector<uint8_t> planes(components > 1 ? row_bytes : 0);
+    for (uint32_t row = 0; row < height; ++row) {
+      bool wanted = row >= request->row0 && row - request->row0 < request->rows;
+      uint8_t *target = wanted ? out + (size_t)(row - request->row0) * row_bytes : nullptr;
+      for (uint32_t c = 0; c < components; ++c) {
+        uint32_t component = 0;
+        ojph::line_buf *line = codestream.pull(component);
+        if (line == nullptr) throw std::runtime_error("OpenJPH returned fewer lines than the image has");
+        if (component != c) throw std::runtime_error("OpenJPH returned components out of order");
+        if (!wanted) continue;
+        if (line->size < width) throw std::runtime_error("OpenJPH returned a short line");
+        void *plane = components > 1 ? planes.data() + c * plane_bytes : (void *)target;
+        narrow_any(line->i32 + request->column0, plane, request->kind, request->itemsize,
+                   request->columns, range);
+      }
+      if (wanted && components > 1)
+        interleave_any(planes.data(), target, request->itemsize, components, request->columns);
     }
     codestream.close();
     return OK;
@@ -873,38 +972,54 @@ struct EncodeRequest {
   int64_t bad_index;          /* out: first sample outside [low, high], or -1 */
 };
 
-/* Copy one component of one row into OpenJPH's line; returns the index of the
- * first sample outside [low, high], or -1. */
+/* One component of one row into OpenJPH's line. Returns whether a sample
+ * lies outside [low, high]: an OR over the line, so the loop vectorises; the
+ * rare failure is located afterwards by first_outside(). */
 template <typename T>
-inline int64_t load_line(const T *source, size_t stride, int32_t *line, uint32_t count,
-                         int64_t low, int64_t high) {
-  int64_t bad = -1;
+DICOMCORE_KERNEL bool widen_line(const T *source, int32_t *line, uint32_t count, int64_t low,
+                                 int64_t high) {
+  /* Samples of up to 16 bits compare in 32-bit lanes; the range of an
+   * HTJ2K precision (at most 20 bits here) fits either way. */
+  typedef typename std::conditional<(sizeof(T) <= 2), int32_t, int64_t>::type Wide;
+  const Wide lowest = (Wide)low, highest = (Wide)high;
+  Wide outside = 0;  /* not a bool: GCC does not vectorise an OR into a bool */
   for (uint32_t i = 0; i < count; ++i) {
-    int64_t value = (int64_t)source[i * stride];
-    if ((value < low) | (value > high)) {
-      if (bad < 0) bad = i;
-    }
+    Wide value = (Wide)source[i];
+    outside |= (Wide)(value < lowest) | (Wide)(value > highest);
     line[i] = (int32_t)value;
   }
-  return bad;
+  return outside != 0;
 }
 
-inline int64_t load_any(const uint8_t *source, int kind, int itemsize, size_t stride,
-                        int32_t *line, uint32_t count, int64_t low, int64_t high) {
+template <typename T>
+inline int64_t first_outside(const T *source, uint32_t count, int64_t low, int64_t high) {
+  for (uint32_t i = 0; i < count; ++i)
+    if ((int64_t)source[i] < low || (int64_t)source[i] > high) return i;
+  return -1;
+}
+
+/* The index in `source` of the first sample outside [low, high], or -1. */
+DICOMCORE_VECTOR_CLONES
+static int64_t load_any(const void *source, int kind, int itemsize, int32_t *line, uint32_t count,
+                        int64_t low, int64_t high) {
+#define DICOMCORE_LOAD(T)                                                  \
+  return widen_line((const T *)source, line, count, low, high)             \
+             ? first_outside((const T *)source, count, low, high) : -1
   if (kind == 0) {
     switch (itemsize) {
-      case 1: return load_line((const uint8_t *)source, stride, line, count, low, high);
-      case 2: return load_line((const uint16_t *)source, stride, line, count, low, high);
-      case 4: return load_line((const uint32_t *)source, stride, line, count, low, high);
-      default: return load_line((const uint64_t *)source, stride, line, count, low, high);
+      case 1: DICOMCORE_LOAD(uint8_t);
+      case 2: DICOMCORE_LOAD(uint16_t);
+      case 4: DICOMCORE_LOAD(uint32_t);
+      default: DICOMCORE_LOAD(uint64_t);
     }
   }
   switch (itemsize) {
-    case 1: return load_line((const int8_t *)source, stride, line, count, low, high);
-    case 2: return load_line((const int16_t *)source, stride, line, count, low, high);
-    case 4: return load_line((const int32_t *)source, stride, line, count, low, high);
-    default: return load_line((const int64_t *)source, stride, line, count, low, high);
+    case 1: DICOMCORE_LOAD(int8_t);
+    case 2: DICOMCORE_LOAD(int16_t);
+    case 4: DICOMCORE_LOAD(int32_t);
+    default: DICOMCORE_LOAD(int64_t);
   }
+#undef DICOMCORE_LOAD
 }
 
 /* On success *encoded is a malloc'd codestream of *encoded_size bytes. */
@@ -937,18 +1052,26 @@ inline int encode(EncodeRequest *request, uint8_t **encoded, size_t *encoded_siz
     ojph::mem_outfile file;
     file.open();
     codestream.write_headers(&file);
+    /* Several components are split into planes a row at a time, for the
+     * same reason the decoder interleaves them that way (see above). */
     const uint8_t *pixels = (const uint8_t *)request->pixels;
-    size_t pixel_bytes = (size_t)request->itemsize * request->components;
-    size_t row_bytes = pixel_bytes * request->columns;
+    size_t plane_bytes = (size_t)request->itemsize * request->columns;
+    size_t row_bytes = plane_bytes * request->components;
+    std::vector<uint8_t> planes(request->components > 1 ? row_bytes : 0);
     uint32_t component = 0;
     ojph::line_buf *line = codestream.exchange(nullptr, component);
     for (uint32_t row = 0; row < request->rows; ++row) {
+      const uint8_t *source = pixels + (size_t)row * row_bytes;
+      if (request->components > 1) {
+        deinterleave_any(source, planes.data(), request->itemsize, request->components,
+                         request->columns);
+        source = planes.data();
+      }
       for (uint32_t c = 0; c < request->components; ++c) {
         if (line == nullptr || component != c)
           throw std::runtime_error("OpenJPH asked for lines out of order");
-        int64_t bad = load_any(pixels + row * row_bytes + (size_t)c * request->itemsize,
-                               request->kind, request->itemsize, request->components, line->i32,
-                               request->columns, request->low, request->high);
+        int64_t bad = load_any(source + c * plane_bytes, request->kind, request->itemsize,
+                               line->i32, request->columns, request->low, request->high);
         if (bad >= 0) {
           request->bad_index = ((int64_t)row * request->columns + bad) * request->components + c;
           throw std::range_error("a sample does not fit in the precision");

@@ -422,6 +422,25 @@ def test_region_is_the_crop_of_the_reduced_image(region, reduce):
         np.testing.assert_array_equal(tile, whole[top:bottom, left:right])
 
 
+@pytest.mark.parametrize("region", [None, (3, 5, 97, 151), (0, 150, 100, 151)])
+@pytest.mark.parametrize("reduce", [0, 1])
+@pytest.mark.parametrize(("samples", "use_mct"), [(3, True), (3, False), (4, False)])
+@pytest.mark.parametrize("bits", [8, 16])
+def test_several_components_interleave_like_openjpeg(bits, samples, use_mct, reduce, region):
+    # OpenJPH hands out one component line at a time; they are gathered per
+    # row and interleaved (planar order is what OpenJPH picks without MCT).
+    rgb = _scaled(_real(3)[:100, :151], bits, False)
+    image = rgb if samples == 3 else np.concatenate([rgb, rgb[..., :1] // 3], axis=2)
+    encoded = htj2k.encode_frame(image, bits_stored=bits, use_mct=use_mct)
+    assert htj2k.read_header(encoded, decoder="openjph")["mct"] is use_mct
+    by_openjph = htj2k.decode_frame(encoded, reduce=reduce, region=region, decoder="openjph")
+    by_openjpeg = htj2k.decode_frame(encoded, reduce=reduce, region=region, decoder="openjpeg")
+    np.testing.assert_array_equal(by_openjph, by_openjpeg)
+    if reduce == 0:
+        top, left, bottom, right = region or (0, 0, *image.shape[:2])
+        np.testing.assert_array_equal(by_openjph, image[top:bottom, left:right])
+
+
 def test_sign_correction_on_the_openjph_path():
     image = np.clip(_image("CT_small.dcm"), -2048, 2047).astype(np.int16)
     encoded = htj2k.encode_frame(image, bits_stored=12, pixel_representation=1)
