@@ -21,6 +21,7 @@ from dicomcore import uid as uids
 from dicomcore.cli.files import Job, write_atomically
 from dicomcore.filereader import dcmread
 from dicomcore.filewriter import encode_file
+from dicomcore.pixels.layout import declared_transfer_syntax
 
 __all__ = [
     "SYNTAXES",
@@ -314,12 +315,6 @@ def _encode(ds: Any) -> bytes:
         return encode_file(ds)
 
 
-def _transfer_syntax(ds: Any) -> str | None:
-    meta = ds.__dict__.get("file_meta")
-    value = meta.get("TransferSyntaxUID") if meta is not None else None
-    return str(value).strip() if value else None
-
-
 def _peak(ds: Any) -> float:
     bits = int(ds.get("BitsStored") or ds.get("BitsAllocated") or 8)
     return float(2**bits - 1)
@@ -342,12 +337,12 @@ def _unchanged_reason(ds: Any, options: ConvertOptions) -> str:
     """Why the file is copied as it is, or "" when it is to be converted."""
     if _PIXEL_DATA not in ds:
         return "no (7FE0,0010) Pixel Data"
-    syntax = _transfer_syntax(ds)
+    syntax = declared_transfer_syntax(ds)
     if options.target is None:
-        if syntax is None or not uids.UID(syntax).is_encapsulated:
+        if syntax is None or not syntax.is_encapsulated:
             return "pixel data already uncompressed"
     elif syntax == options.target.uid:
-        return f"already {uids.UID(syntax).name}"
+        return f"already {syntax.name}"
     return ""
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from dicomcore import encaps
 from dicomcore.pixels import registry
 from dicomcore.pixels.decode import decode_dataset, pixel_ids
-from dicomcore.pixels.layout import PixelLayout, element
+from dicomcore.pixels.layout import PixelLayout, declared_transfer_syntax, element
 from dicomcore.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 if TYPE_CHECKING:
@@ -101,14 +101,6 @@ def _new_instance_uid(ds: Dataset, meta: Any) -> None:
     uid = generate_uid()
     _put(ds, 0x00080018, "UI", uid)
     _put(meta, 0x00020003, "UI", uid)
-
-
-def _transfer_syntax_of(ds: Dataset) -> UID | None:
-    meta = ds.__dict__.get("file_meta")
-    if meta is None:
-        return None
-    uid = meta.get("TransferSyntaxUID")
-    return UID(str(uid).strip()) if uid else None
 
 
 def _threads(threads: int | None) -> int:
@@ -367,7 +359,7 @@ def decompress(
         raise AttributeError(
             "Unable to decompress as the dataset has no (7FE0,0010) 'Pixel Data' element"
         )
-    uid = _transfer_syntax_of(ds)
+    uid = declared_transfer_syntax(ds)
     if uid is None:
         raise AttributeError(
             "Unable to determine the initial compression state as there's no (0002,0010) "
@@ -486,7 +478,7 @@ def set_pixel_data(
         raise ValueError(f"{len(value)} bytes of pixel data exceed the 32-bit length limit")
     if len(value) % 2:
         value += b"\x00"
-    uid = _transfer_syntax_of(ds)
+    uid = declared_transfer_syntax(ds)
     if uid is not None and not uid.is_little_endian:
         raise NotImplementedError(
             f"The dataset's transfer syntax '{uid.name}' is big-endian, which "

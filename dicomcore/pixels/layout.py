@@ -412,6 +412,13 @@ def _container_bytes(bits_allocated: int) -> int:
     return 8
 
 
+def declared_transfer_syntax(ds: Dataset) -> UID | None:
+    """The file meta's (0002,0010) Transfer Syntax UID, or None without one."""
+    meta = ds.__dict__.get("file_meta")
+    uid = meta.get("TransferSyntaxUID") if meta is not None else None
+    return UID(str(uid).strip()) if uid else None
+
+
 def _transfer_syntax(ds: Dataset, pixel: DataElement, given: str | None) -> UID:
     """The transfer syntax of the pixel data.
 
@@ -421,11 +428,9 @@ def _transfer_syntax(ds: Dataset, pixel: DataElement, given: str | None) -> UID:
     """
     if given:
         return UID(given)
-    meta = ds.__dict__.get("file_meta")
-    if meta is not None:
-        uid = meta.get("TransferSyntaxUID")
-        if uid:
-            return UID(str(uid).strip())
+    declared = declared_transfer_syntax(ds)
+    if declared is not None:
+        return declared
     if pixel.is_undefined_length:
         raise AttributeError(
             "Unable to decode the pixel data as the dataset's 'file_meta' has no "

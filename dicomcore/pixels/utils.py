@@ -16,7 +16,7 @@ import numpy as np
 
 from dicomcore.pixels import _unpack
 from dicomcore.pixels.decode import iter_pixels, pixel_array
-from dicomcore.pixels.encode import _transfer_syntax_of, compress, decompress, set_pixel_data
+from dicomcore.pixels.encode import compress, decompress, set_pixel_data
 from dicomcore.pixels.layout import (
     _TAG_OF_OPTION,
     IMAGE_PIXEL_KEYWORDS,
@@ -24,6 +24,7 @@ from dicomcore.pixels.layout import (
     PixelLayout,
     _as_int,
     _name,
+    declared_transfer_syntax,
     element,
 )
 from dicomcore.uid import UID
@@ -146,7 +147,7 @@ def _photometric(ds: Dataset, purpose: str) -> str:
 
 def _transfer_syntax(ds: Dataset, purpose: str, known: bool = False) -> UID:
     """The dataset's (0002,0010) Transfer Syntax UID (a known one if ``known``)."""
-    uid = _transfer_syntax_of(ds)
+    uid = declared_transfer_syntax(ds)
     if uid is None:
         raise AttributeError(
             f"Unable to {purpose} as the dataset's 'file_meta' has no (0002,0010) "
