@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 # Asked once: os.cpu_count() costs microseconds, a small frame decodes in tens.
 _CPUS = os.cpu_count() or 1
-# Below this many decoded bytes, frames are decoded on the calling thread alone.
+# Below this many decoded bytes, frames are decoded on the calling thread alone,
+# for plugins that do not say otherwise (see registry.Plugin's threaded_bytes).
 _THREADED_BYTES = 512 << 10
 
 __all__ = ["decode_dataset", "iter_pixels", "pixel_array"]
@@ -100,7 +101,7 @@ def _decode_frames(
 ) -> tuple[np.ndarray, str]:
     out = np.empty((len(frames), *layout.frame_shape), dtype=layout.dtype)
     threads = _threads(options)
-    if out.nbytes < _THREADED_BYTES:
+    if out.nbytes < getattr(plugin, "threaded_bytes", _THREADED_BYTES):
         threads = 1  # handing out a few small frames costs more than decoding them
     photometric = plugin.decode(frames, layout, out, options, threads)
     return out, photometric

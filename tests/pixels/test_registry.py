@@ -138,3 +138,31 @@ def test_external_plugin_registers_and_is_chosen_by_name():
 def test_register_rejects_objects_that_are_not_plugins():
     with pytest.raises(TypeError, match="'name'"):
         register_plugin(object())
+
+
+class _RecordingRLEPlugin(builtin.RLEPlugin):
+    """Our RLE plugin under another name, noting the threads it is given."""
+
+    name = "recording-rle"
+
+    def __init__(self, threaded_bytes: int) -> None:
+        self.threaded_bytes = threaded_bytes
+        self.threads: list[int | None] = []
+
+    def decode(self, frames, layout, out, options, threads):
+        self.threads.append(threads)
+        return super().decode(frames, layout, out, options, threads)
+
+
+@pytest.mark.parametrize(("threaded_bytes", "expected"), [(1, 2), (1 << 30, 1)])
+def test_plugin_says_from_how_many_bytes_threads_pay_off(threaded_bytes, expected):
+    # Two 100 x 100 RGB frames: 60,000 decoded bytes.
+    plugin = _RecordingRLEPlugin(threaded_bytes)
+    register_plugin(plugin)
+    try:
+        path = datafiles.get("SC_rgb_rle_2frame.dcm")
+        arr = pixel_array(path, decoding_plugin="recording-rle", threads=2)
+        assert plugin.threads == [expected]
+        np.testing.assert_array_equal(arr, pydicom.dcmread(path).pixel_array)
+    finally:
+        unregister_plugin("recording-rle")
