@@ -9,12 +9,12 @@ parallel.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from dicomcore._workers import run_all, thread_count
 
 JPEG2000_LOSSLESS = "1.2.840.10008.1.2.4.90"
 JPEG2000 = "1.2.840.10008.1.2.4.91"
@@ -169,15 +169,6 @@ def frame_layout(
     return FrameLayout(shape, dtype, (first_row - image_top, first_column - image_left))
 
 
-def thread_count(threads: int | None) -> int:
-    """The size of the frame pool: ``threads`` or, when None, every CPU."""
-    if threads is None:
-        return os.cpu_count() or 1
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, not {threads}")
-    return threads
-
-
 def decode_batch(
     decode_one: Callable[..., np.ndarray],
     layout: Callable[..., tuple[tuple[int, ...], np.dtype]],
@@ -190,7 +181,7 @@ def decode_batch(
 
     ``layout(frame, **kwargs)`` gives one frame's output shape and dtype from
     its header alone, so the output can be allocated before any frame is
-    decoded and every frame, the first included, goes to the pool. When there
+    decoded and every frame, the first included, is decoded in parallel. When there
     are fewer frames than threads, the spare threads go to the codec itself
     (``threads`` keyword of ``decode_one``). A failure names the frame.
     """
@@ -198,7 +189,7 @@ def decode_batch(
     if count == 0:
         raise ValueError("no frames to decode")
     pool_size = thread_count(threads)
-    workers = min(pool_size, count)
+    workers = thread_count(pool_size, count)
     try:
         shape, dtype = layout(frames[0], **kwargs)
     except ValueError as exc:
@@ -220,13 +211,7 @@ def decode_batch(
         except ValueError as exc:
             raise type(exc)(f"frame {index}: {exc}") from exc
 
-    if workers <= 1:
-        for index in range(count):
-            job(index)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            # list() re-raises the first failure, in frame order.
-            list(pool.map(job, range(count)))
+    run_all(count, workers, job)
     return out
 
 
@@ -240,7 +225,6 @@ def encode_batch(
     if not isinstance(arr, np.ndarray) or arr.ndim not in (3, 4):
         raise ValueError("encode_frames needs an array of shape (frames, rows, columns[, samples])")
     count = arr.shape[0]
-    workers = min(thread_count(threads), max(count, 1))
 
     def job(index: int) -> bytes:
         try:
@@ -248,7 +232,4 @@ def encode_batch(
         except ValueError as exc:
             raise type(exc)(f"frame {index}: {exc}") from exc
 
-    if workers <= 1:
-        return [job(index) for index in range(count)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(job, range(count)))
+    return run_all(count, thread_count(threads, count), job)

@@ -14,13 +14,13 @@ some writers produce) is also accepted when decoding.
 
 from __future__ import annotations
 
-import os
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+
+from dicomcore._workers import run_all, thread_count
 
 __all__ = [
     "DEFLATED_IMAGE_FRAME",
@@ -179,14 +179,6 @@ def decode_frame(
     return out
 
 
-def _threads(threads: int | None, jobs: int) -> int:
-    if threads is None:
-        threads = os.cpu_count() or 1
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, not {threads}")
-    return max(1, min(threads, jobs))
-
-
 def decode_frames(
     frames: Sequence[BytesLike],
     *,
@@ -220,13 +212,7 @@ def decode_frames(
         except DeflateError as exc:
             raise DeflateError(f"frame {index}: {exc}", index) from exc
 
-    workers = _threads(threads, count)
-    if workers == 1:
-        for index in range(count):
-            one(index)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(one, range(count)))
+    run_all(count, thread_count(threads, count), one)
     return out
 
 
@@ -286,8 +272,4 @@ def encode_frames(
     if not isinstance(arr, np.ndarray) or arr.ndim not in (3, 4):
         raise ValueError("encode_frames needs an array of shape (frames, rows, columns[, samples])")
     count = arr.shape[0]
-    workers = _threads(threads, count)
-    if workers == 1:
-        return [encode_frame(arr[i], **kwargs) for i in range(count)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda i: encode_frame(arr[i], **kwargs), range(count)))
+    return run_all(count, thread_count(threads, count), lambda i: encode_frame(arr[i], **kwargs))

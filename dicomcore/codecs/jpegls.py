@@ -18,13 +18,13 @@ samples to Bits Stored bits, decoding sign-extends from the codestream's precisi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from dicomcore._workers import run_all, thread_count
 
 try:
     from dicomcore.codecs import _jpegls
@@ -316,16 +316,8 @@ def decode_frame(
     return _decode_one(src, out, arguments)
 
 
-def _thread_count(threads: int | None, jobs: int) -> int:
-    if threads is None:
-        threads = os.cpu_count() or 1
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, not {threads}")
-    return max(1, min(threads, jobs))
-
-
 def _run_frames(count: int, threads: int | None, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` for every frame, on a thread pool; errors name the frame."""
+    """Run ``work(i)`` for every frame, on ``threads`` threads; errors name the frame."""
 
     def annotated(index: int) -> Any:
         try:
@@ -335,11 +327,7 @@ def _run_frames(count: int, threads: int | None, work: Callable[[int], Any]) -> 
         except ValueError as exc:
             raise JPEGLSError(f"frame {index}: {exc}", None, index) from exc
 
-    workers = _thread_count(threads, count)
-    if workers == 1:
-        return [annotated(index) for index in range(count)]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dicomcore-jpegls") as pool:
-        return list(pool.map(annotated, range(count)))
+    return run_all(count, thread_count(threads, count), annotated)
 
 
 def decode_frames(

@@ -18,15 +18,13 @@ Damaged frames raise :class:`RLEError` naming what is wrong and in which segment
 
 from __future__ import annotations
 
-import itertools
-import os
-import threading
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from dicomcore._workers import run_all, thread_count
 
 try:
     from dicomcore.codecs import _rle
@@ -331,80 +329,6 @@ def _with_frame(error: RLEError, frame: int) -> RLEError:
     return tagged
 
 
-def _thread_count(threads: int | None, jobs: int) -> int:
-    if threads is None:
-        threads = os.cpu_count() or 1
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, not {threads}")
-    return max(1, min(threads, jobs))
-
-
-# Helper threads outlive calls: starting threads for every batch would cost more than
-# decoding a few small frames. One pool per helper count; forgotten in a forked child,
-# whose copies of the pools have no threads.
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
-
-
-def _helpers(count: int) -> ThreadPoolExecutor:
-    with _pools_lock:
-        pool = _pools.get(count)
-        if pool is None:
-            pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="dicomcore-rle")
-            _pools[count] = pool
-        return pool
-
-
-def _forget_pools() -> None:
-    global _pools_lock
-    _pools.clear()
-    _pools_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pools)
-
-
-def _run_all(jobs: int, threads: int, work: Callable[[int], Any]) -> list[Any]:
-    """Run ``work(i)`` for i in range(jobs) on ``threads`` threads, the caller's included.
-
-    Each thread takes the next index from a shared counter (one task per thread, not
-    per frame, keeps the pool's overhead away from small frames). On an error the
-    threads stop taking new work; every lower index has been taken by then, so once
-    all threads are done the error of the lowest frame index is the one raised.
-    """
-    results: list[Any] = [None] * jobs
-    if threads == 1:
-        for i in range(jobs):
-            results[i] = work(i)
-        return results
-
-    counter = itertools.count()
-    errors: dict[int, BaseException] = {}
-    stop = threading.Event()
-
-    def worker() -> None:
-        while not stop.is_set():
-            i = next(counter)  # itertools.count is atomic under the GIL
-            if i >= jobs:
-                return
-            try:
-                results[i] = work(i)
-            except BaseException as exc:  # re-raised in the caller's thread below
-                errors[i] = exc
-                stop.set()
-                return
-
-    pool = _helpers(threads - 1)
-    helpers = [pool.submit(worker) for _ in range(threads - 1)]
-    worker()
-    for future in helpers:
-        future.result()
-    if errors:
-        raise errors[min(errors)]
-    return results
-
-
 # -- Decoding -----------------------------------------------------------------------------
 
 
@@ -556,7 +480,7 @@ def decode_frames(
         except RLEError as exc:
             raise _with_frame(exc, i) from exc
 
-    problems = _run_all(count, _thread_count(threads, count), work)
+    problems = run_all(count, thread_count(threads, count), work)
     for i, problem in enumerate(problems):
         if problem is not None:
             _warn_problem(problem, i, stacklevel=2)
@@ -764,4 +688,4 @@ def encode_frames(
         except RLEError as exc:
             raise _with_frame(exc, i) from exc
 
-    return _run_all(count, _thread_count(threads, count), work)
+    return run_all(count, thread_count(threads, count), work)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 
 from dicomcore import encaps
+from dicomcore._workers import thread_count
 from dicomcore.pixels import registry
 from dicomcore.pixels.layout import IMAGE_PIXEL_KEYWORDS, PixelLayout, element, pixel_element
 from dicomcore.pixels.native import decode_native
@@ -25,8 +26,6 @@ from dicomcore.pixels.native import decode_native
 if TYPE_CHECKING:
     from dicomcore.dataset import Dataset
 
-# Asked once: os.cpu_count() costs microseconds, a small frame decodes in tens.
-_CPUS = os.cpu_count() or 1
 # Below this many decoded bytes, frames are decoded on the calling thread alone,
 # for plugins that do not say otherwise (see registry.Plugin's threaded_bytes).
 _THREADED_BYTES = 512 << 10
@@ -80,15 +79,6 @@ def _to_rgb(arr: np.ndarray, layout: PixelLayout, options: dict[str, Any]) -> tu
     return arr, layout
 
 
-def _threads(options: dict[str, Any]) -> int:
-    threads = options.get("threads")
-    if threads is None:
-        return _CPUS
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, not {threads}")
-    return int(threads)
-
-
 def _layout(ds: Dataset, options: dict[str, Any]) -> PixelLayout:
     overrides = {k: v for k, v in options.items() if k in _OVERRIDES}
     return PixelLayout.from_dataset(
@@ -100,7 +90,7 @@ def _decode_frames(
     frames: list[Any], layout: PixelLayout, options: dict[str, Any], plugin: Any
 ) -> tuple[np.ndarray, str]:
     out = np.empty((len(frames), *layout.frame_shape), dtype=layout.dtype)
-    threads = _threads(options)
+    threads = thread_count(options.get("threads"))
     if out.nbytes < getattr(plugin, "threaded_bytes", _THREADED_BYTES):
         threads = 1  # handing out a few small frames costs more than decoding them
     photometric = plugin.decode(frames, layout, out, options, threads)

@@ -9,7 +9,6 @@ element) leaves the dataset exactly as it was, and the exception says why.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dicomcore import encaps
+from dicomcore._workers import thread_count
 from dicomcore.pixels import registry
 from dicomcore.pixels.decode import decode_dataset, pixel_ids
 from dicomcore.pixels.layout import PixelLayout, declared_transfer_syntax, element
@@ -26,8 +26,6 @@ from dicomcore.uid import UID, ExplicitVRLittleEndian, generate_uid
 if TYPE_CHECKING:
     from dicomcore.dataset import Dataset
 
-# Asked once: os.cpu_count() costs microseconds, a small frame decodes in tens.
-_CPUS = os.cpu_count() or 1
 
 __all__ = ["compress", "decompress", "set_pixel_data"]
 
@@ -101,14 +99,6 @@ def _new_instance_uid(ds: Dataset, meta: Any) -> None:
     uid = generate_uid()
     _put(ds, 0x00080018, "UI", uid)
     _put(meta, 0x00020003, "UI", uid)
-
-
-def _threads(threads: int | None) -> int:
-    if threads is None:
-        return _CPUS
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, not {threads}")
-    return threads
 
 
 # -- compress ---------------------------------------------------------------------------
@@ -239,7 +229,7 @@ def compress(
         options["j2k_cr"] = j2k_cr
     if j2k_psnr is not None:
         options["j2k_psnr"] = j2k_psnr
-    workers = _threads(threads)
+    workers = thread_count(threads)
 
     if arr is None:
         layout = PixelLayout.from_dataset(ds)
@@ -369,7 +359,7 @@ def decompress(
         raise ValueError("The dataset is already uncompressed")
     kwargs.pop("index", None)
     arr, layout = decode_dataset(
-        ds, as_rgb=as_rgb, decoding_plugin=decoding_plugin, threads=_threads(threads), **kwargs
+        ds, as_rgb=as_rgb, decoding_plugin=decoding_plugin, threads=thread_count(threads), **kwargs
     )
     value = _native_bytes(arr, layout)
     if len(value) > _MAX_NATIVE_LENGTH:

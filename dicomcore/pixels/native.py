@@ -11,48 +11,20 @@ into the output array; large copies are split over threads.
 
 from __future__ import annotations
 
-import os
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from dicomcore._workers import run_all, thread_count
 from dicomcore.pixels import _unpack
 from dicomcore.pixels.layout import PixelLayout
 from dicomcore.uid import ExplicitVRBigEndian
-
-# Asked once: os.cpu_count() costs microseconds, a small frame decodes in tens.
-_CPUS = os.cpu_count() or 1
 
 __all__ = ["decode_native", "native_length_problem"]
 
 # Below this many bytes one thread copies faster than several start.
 _PARALLEL_BYTES = 8 << 20
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _helpers() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=max(1, _CPUS - 1),
-                thread_name_prefix="dicomcore-unpack",
-            )
-        return _pool
-
-
-def _forget_pool() -> None:
-    global _pool, _pool_lock
-    _pool = None
-    _pool_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _byte_view(arr: np.ndarray) -> memoryview:
@@ -71,7 +43,7 @@ def _parallel_copy(
     threads: int | None,
 ) -> None:
     """copy_samples over ``threads`` threads (the caller's included) for large copies."""
-    threads = _CPUS if threads is None else max(1, threads)
+    threads = thread_count(threads)
     total = count * itemsize
     if threads == 1 or total < _PARALLEL_BYTES:
         _unpack.copy_samples(src, start, dst, 0, count, itemsize, swap, bits_stored, signed)
@@ -79,26 +51,15 @@ def _parallel_copy(
     parts = min(threads, max(1, total // (_PARALLEL_BYTES // 2)))
     step = -(-count // parts)
     chunks = [(i, min(step, count - i)) for i in range(0, count, step)]
-    pool = _helpers()
-    futures = [
-        pool.submit(
-            _unpack.copy_samples,
-            src,
-            start + first * itemsize,
-            dst,
-            first * itemsize,
-            n,
-            itemsize,
-            swap,
-            bits_stored,
-            signed,
+
+    def copy_chunk(index: int) -> None:
+        first, n = chunks[index]
+        _unpack.copy_samples(
+            src, start + first * itemsize, dst, first * itemsize, n, itemsize, swap,
+            bits_stored, signed,
         )
-        for first, n in chunks[1:]
-    ]
-    first, n = chunks[0]
-    _unpack.copy_samples(src, start, dst, 0, n, itemsize, swap, bits_stored, signed)
-    for future in futures:
-        future.result()
+
+    run_all(len(chunks), len(chunks), copy_chunk)
 
 
 def native_length_problem(layout: PixelLayout, actual: int) -> str | None:

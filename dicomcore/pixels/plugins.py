@@ -16,11 +16,11 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from dicomcore._workers import run_all, thread_count
 from dicomcore.pixels.layout import PixelLayout
 from dicomcore.pixels.registry import EncodeResult
 
@@ -473,14 +473,7 @@ class PylibjpegPlugin:
                 )
             out[index].reshape(-1)[...] = values
 
-        count = len(frames)
-        workers = max(1, min(count, threads or 1))
-        if workers == 1:
-            for index in range(count):
-                one(index)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(one, range(count)))
+        run_all(len(frames), thread_count(threads or 1, len(frames)), one)
         _unused_bits_fixed(out, layout, options)
         return "YBR_FULL" if photometric == "YBR_FULL_422" else photometric
 
