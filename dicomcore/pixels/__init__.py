@@ -7,6 +7,7 @@ colour space operations. Codecs are found through one registry
 (:mod:`~dicomcore.pixels.registry`) where external plugins can be added.
 """
 
+from dicomcore.pixels.coders import get_decoder, get_encoder
 from dicomcore.pixels.decode import iter_pixels, pixel_array
 from dicomcore.pixels.encode import compress, decompress, set_pixel_data
 from dicomcore.pixels.layout import PixelLayout
@@ -48,8 +49,10 @@ __all__ = [
     "compress",
     "convert_color_space",
     "decompress",
+    "get_decoder",
     "get_decoding_plugin",
     "get_encoding_plugin",
+    "get_encoder",
     "iter_pixels",
     "pack_bits",
     "pixel_array",
