@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-__all__ = ["CPUS", "run_all", "thread_count"]
+__all__ = ["CPUS", "helpers", "run_all", "thread_count"]
 
 Result = TypeVar("Result")
 
@@ -35,7 +35,12 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _helpers() -> ThreadPoolExecutor:
+def helpers() -> ThreadPoolExecutor:
+    """The shared helper threads, for work that :func:`run_all` does not fit.
+
+    Work submitted here must not wait for other work submitted here, or it
+    could wait for a thread that never comes free.
+    """
     global _pool
     with _pool_lock:
         if _pool is None:
@@ -98,10 +103,10 @@ def run_all(jobs: int, threads: int, work: Callable[[int], Result]) -> list[Resu
                 stop.set()
                 return
 
-    pool = _helpers()
-    helpers = [pool.submit(take_jobs) for _ in range(threads - 1)]
+    pool = helpers()
+    started = [pool.submit(take_jobs) for _ in range(threads - 1)]
     take_jobs()
-    for helper in helpers:
+    for helper in started:
         if not helper.cancel():
             helper.result()
     if errors:

@@ -11,13 +11,12 @@ at ``offsets[i]``.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+
+from dicomcore._workers import helpers
 
 __all__ = ["as_bytes", "gather", "upload"]
 
@@ -25,30 +24,6 @@ __all__ = ["as_bytes", "gather", "upload"]
 _PART_BYTES = 16 << 20
 # Below this, one thread gathers faster than a pool starts work.
 _PARALLEL_BYTES = 4 << 20
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _helpers() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="dicomcore-gpu"
-            )
-        return _pool
-
-
-def _forget_pool() -> None:
-    global _pool, _pool_lock
-    _pool = None
-    _pool_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
 
 def as_bytes(buffer: Any) -> np.ndarray:
     """View a bytes-like object (or C-contiguous array) as a flat uint8 array, without copying."""
@@ -117,7 +92,7 @@ def gather(buffers: Sequence[Any], out: np.ndarray | None = None) -> tuple[np.nd
     if total < _PARALLEL_BYTES or len(parts) == 1:
         _copy_range(views, offsets, out, 0, len(views))
     else:
-        futures = [_helpers().submit(_copy_range, views, offsets, out, a, b) for a, b in parts]
+        futures = [helpers().submit(_copy_range, views, offsets, out, a, b) for a, b in parts]
         for future in futures:
             future.result()
     return out, offsets
@@ -158,7 +133,7 @@ def upload(buffers: Sequence[Any], engine: Any) -> tuple[Any, np.ndarray, np.nda
         if total:
             engine.to_device(staging, out=device[:total])
         return device, offsets, staging
-    futures = [_helpers().submit(_copy_range, views, offsets, staging, a, b) for a, b in parts]
+    futures = [helpers().submit(_copy_range, views, offsets, staging, a, b) for a, b in parts]
     for (first, last), future in zip(parts, futures):
         future.result()
         a, b = int(offsets[first]), int(offsets[last])
