@@ -846,6 +846,53 @@ def scan_items(buffer, Py_ssize_t start, Py_ssize_t end, *, bint little_endian=T
     return items
 
 
+#: scan_fragments' reasons for stopping early; encaps words the errors.
+FRAGMENTS_STRAY_BYTES = 1
+FRAGMENTS_NOT_AN_ITEM = 2
+FRAGMENTS_UNDEFINED_LENGTH = 3
+FRAGMENTS_PAST_END = 4
+
+
+def scan_fragments(buffer, Py_ssize_t start, Py_ssize_t stop=-1, *, bint little_endian=True):
+    """The fragment items of encapsulated pixel data from ``start`` (PS3.5 A.4).
+
+    Walks items until the Sequence Delimitation Item, the end of ``buffer``,
+    or the first item at or after ``stop`` (when ``stop`` >= 0). Returns
+    ``(fragments, problem, offset, tag, length)``: ``fragments`` lists
+    ``(item offset, data offset, data length)``; ``problem`` is 0, or one of
+    the FRAGMENTS_* reasons for the item header at ``offset`` (whose ``tag``
+    and ``length`` are given), which ends the walk.
+    """
+    cdef const uint8_t[::1] view = memoryview(buffer).cast("B")
+    cdef Py_ssize_t size = view.shape[0], offset = start, i
+    cdef uint32_t tag = 0, length = 0
+    cdef int problem = 0
+    fragments = []
+    while stop < 0 or offset < stop:
+        if size - offset < 8:
+            for i in range(offset, size):
+                if view[i]:
+                    problem = FRAGMENTS_STRAY_BYTES
+                    break
+            break
+        tag = read_tag(&view[offset], little_endian)
+        length = read32(&view[offset + 4], little_endian)
+        if tag == SEQUENCE_DELIMITER_TAG:
+            break
+        if tag != ITEM_TAG:
+            problem = FRAGMENTS_NOT_AN_ITEM
+            break
+        if length == UNDEFINED_LENGTH:
+            problem = FRAGMENTS_UNDEFINED_LENGTH
+            break
+        if <Py_ssize_t>length > size - offset - 8:
+            problem = FRAGMENTS_PAST_END
+            break
+        fragments.append((offset, offset + 8, length))
+        offset += 8 + length
+    return fragments, problem, offset, tag, length
+
+
 # -- elements built straight from the index -------------------------------------
 
 cdef object _UNDECODED = object()

@@ -20,6 +20,8 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
+from dicomcore import _scan
+
 __all__ = [
     "BASIC_OFFSET_LIMIT",
     "encapsulate",
@@ -133,42 +135,66 @@ def _fragments(
     """(item offset, data offset, data length) of each fragment from ``start``.
 
     Stops at the Sequence Delimitation Item, at the end of the data, or at the
-    first item at or after ``stop``.
+    first item at or after ``stop``. In-memory data is walked by the Cython
+    scanner; a file is read item header by item header.
     """
-    offset = start
-    while True:
-        if stop is not None and offset >= stop:
-            return
-        header = _item_header(reader, offset, endianness)
-        if header is None:
-            remaining = reader.size - offset
-            if remaining > 0 and any(bytes(reader.read(offset, remaining))):
-                raise ValueError(
-                    f"{remaining} stray bytes at offset {offset} at the end of the "
-                    "encapsulated pixel data, too short for an item header"
-                )
-            return
-        tag, length = header
-        if tag == _SEQUENCE_DELIMITER:
-            return
-        if tag != _ITEM:
-            raise ValueError(
-                f"Unexpected tag '({tag >> 16:04X},{tag & 0xFFFF:04X})' at offset {offset} "
-                "when parsing the encapsulated pixel data fragment items"
-            )
-        if length == 0xFFFFFFFF:
-            raise ValueError(
-                f"Undefined item length at offset {offset} when parsing the encapsulated "
-                "pixel data fragments"
-            )
-        if offset + 8 + length > reader.size:
-            raise ValueError(
-                f"The fragment item at offset {offset} has a length of {length} bytes, "
-                f"{offset + 8 + length - reader.size} more than the encapsulated pixel data "
-                "holds"
-            )
-        yield offset, offset + 8, length
-        offset += 8 + length
+    if reader.view is not None:
+        found, problem, offset, tag, length = _scan.scan_fragments(
+            reader.view, start, -1 if stop is None else stop, little_endian=endianness == "<"
+        )
+        yield from found
+    else:
+        problem = 0
+        offset = start
+        while stop is None or offset < stop:
+            header = _item_header(reader, offset, endianness)
+            if header is None:
+                remaining = reader.size - offset
+                if remaining > 0 and any(bytes(reader.read(offset, remaining))):
+                    problem = _scan.FRAGMENTS_STRAY_BYTES
+                break
+            tag, length = header
+            if tag == _SEQUENCE_DELIMITER:
+                break
+            problem = _fragment_problem(tag, length, offset, reader.size)
+            if problem:
+                break
+            yield offset, offset + 8, length
+            offset += 8 + length
+    if problem:
+        raise ValueError(_fragment_error(problem, offset, tag, length, reader.size))
+
+
+def _fragment_problem(tag: int, length: int, offset: int, size: int) -> int:
+    if tag != _ITEM:
+        return _scan.FRAGMENTS_NOT_AN_ITEM
+    if length == 0xFFFFFFFF:
+        return _scan.FRAGMENTS_UNDEFINED_LENGTH
+    if offset + 8 + length > size:
+        return _scan.FRAGMENTS_PAST_END
+    return 0
+
+
+def _fragment_error(problem: int, offset: int, tag: int, length: int, size: int) -> str:
+    if problem == _scan.FRAGMENTS_STRAY_BYTES:
+        return (
+            f"{size - offset} stray bytes at offset {offset} at the end of the "
+            "encapsulated pixel data, too short for an item header"
+        )
+    if problem == _scan.FRAGMENTS_NOT_AN_ITEM:
+        return (
+            f"Unexpected tag '({tag >> 16:04X},{tag & 0xFFFF:04X})' at offset {offset} "
+            "when parsing the encapsulated pixel data fragment items"
+        )
+    if problem == _scan.FRAGMENTS_UNDEFINED_LENGTH:
+        return (
+            f"Undefined item length at offset {offset} when parsing the encapsulated "
+            "pixel data fragments"
+        )
+    return (
+        f"The fragment item at offset {offset} has a length of {length} bytes, "
+        f"{offset + 8 + length - size} more than the encapsulated pixel data holds"
+    )
 
 
 def _table_values(values: Any, name: str) -> list[int]:
@@ -231,6 +257,11 @@ def _frame_spans(
                 spans.append([(item + 8, lengths[i])])
             return spans
 
+    if offsets and index is None:
+        fragments = list(_fragments(reader, first, endianness))
+        if [item - first for item, _, _ in fragments] == offsets:
+            # One fragment a frame, each where the table says: the usual layout.
+            return [[(data, length)] for _, data, length in fragments]
     if offsets:
         if offsets[0] != 0:
             raise ValueError(

@@ -140,12 +140,26 @@ def test_frame_data_is_a_view_for_single_fragment_frames():
         (lambda v: v[:28] + b"\xff\xff\xff\xff" + v[32:], "Undefined item length at offset 24"),
         (lambda v: v[:4] + b"\x06\x00\x00\x00" + v[8:], "not a multiple of 4"),
         (lambda v: v[:8] + b"\x05\x00\x00\x00" + v[12:], "first offset is 5"),
+        (lambda v: v + b"\x00\x07", r"2 stray bytes at offset \d+ at the end"),
+        (lambda v: v[:-1], r"has a length of \d+ bytes, 1 more than"),
     ],
 )
-def test_damaged_values_raise_clear_errors(damage, match):
-    value = encaps.encapsulate(FRAMES)
+@pytest.mark.parametrize("source", ["in memory", "file"])
+def test_damaged_values_raise_clear_errors(damage, match, source):
+    # In memory the Cython scanner walks the items, in a file Python does: same errors.
+    value = damage(encaps.encapsulate(FRAMES))
     with pytest.raises(ValueError, match=match):
-        list(encaps.generate_frames(damage(value), number_of_frames=len(FRAMES)))
+        list(encaps.generate_frames(value if source == "in memory" else io.BytesIO(value),
+                                    number_of_frames=len(FRAMES)))
+
+
+@pytest.mark.parametrize("source", ["in memory", "file"])
+def test_zero_padding_after_the_last_fragment_is_no_error(source):
+    value = encaps.encapsulate(FRAMES)
+    padded = value + b"\x00\x00"
+    frames = encaps.generate_frames(padded if source == "in memory" else io.BytesIO(padded),
+                                    number_of_frames=len(FRAMES))
+    assert list(frames) == list(encaps.generate_frames(value, number_of_frames=len(FRAMES)))
 
 
 def test_bad_index_and_too_few_fragments():
