@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from dicomcore._workers import thread_count
 from dicomcore.codecs.rle import RLEError
 from dicomcore.gpu import native, nvimgcodec, processing, rle
 from dicomcore.gpu.engine import Engine, get_engine
@@ -481,9 +482,7 @@ def pixel_batch(
     engine = get_engine(device, like=out)
     if j2k_decoder == "nvimgcodec" and not nvimgcodec.is_available():
         nvimgcodec._module()  # raises ImportError saying what to install
-    threads = (os.cpu_count() or 1) if threads is None else threads
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, not {threads}")
+    threads = thread_count(threads)
 
     described: list[_Source] = []
     for position, item in enumerate(sources):
@@ -589,7 +588,7 @@ def decode_dataset(
     engine = get_engine(device, like=out)
     source = _describe(ds, 0, "the dataset", j2k_decoder, index)
     options = _Processing(False, False, 0, True, False, None, as_rgb)
-    threads = (os.cpu_count() or 1) if threads is None else threads
+    threads = thread_count(threads)
     shape = (source.count, *source.frame_shape)
     if out is not None and (not engine.is_device_array(out) or tuple(out.shape) != shape):
         raise ValueError(f"out must be a device array of shape {shape}")
