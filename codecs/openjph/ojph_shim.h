@@ -769,7 +769,7 @@ DICOMCORE_KERNEL void narrow_line(const int32_t *line, T *target, uint32_t count
                                   const SampleRange &range) {
   const int32_t low = range.low, high = range.high, sign = range.sign;
   const uint32_t mask = range.mask;
-  for (uint32_t i = 0; i < count; ++i) {
+  for (size_t i = 0; i < count; ++i) {
     int32_t value = line[i] < low ? low : (line[i] > high ? high : line[i]);
     if (Mode == STORE_LOW_BITS) {
       value = (int32_t)((uint32_t)value & mask);
@@ -830,21 +830,21 @@ template <bool ToPixels, typename T>
 DICOMCORE_KERNEL void shuffle_count(T *planes, T *pixels, uint32_t components, uint32_t count) {
   T *first = planes, *second = planes + count, *third = planes + 2 * (size_t)count;
   if (components == 3) {
-    for (uint32_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < count; ++i) {
       move_sample<ToPixels>(first[i], pixels[3 * i]);
       move_sample<ToPixels>(second[i], pixels[3 * i + 1]);
       move_sample<ToPixels>(third[i], pixels[3 * i + 2]);
     }
   } else if (components == 4) {
     T *fourth = planes + 3 * (size_t)count;
-    for (uint32_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < count; ++i) {
       move_sample<ToPixels>(first[i], pixels[4 * i]);
       move_sample<ToPixels>(second[i], pixels[4 * i + 1]);
       move_sample<ToPixels>(third[i], pixels[4 * i + 2]);
       move_sample<ToPixels>(fourth[i], pixels[4 * i + 3]);
     }
   } else {
-    for (uint32_t i = 0; i < count; ++i)
+    for (size_t i = 0; i < count; ++i)
       for (uint32_t c = 0; c < components; ++c)
         move_sample<ToPixels>(planes[(size_t)c * count + i], pixels[(size_t)i * components + c]);
   }
@@ -983,7 +983,7 @@ DICOMCORE_KERNEL bool widen_line(const T *source, int32_t *line, uint32_t count,
   typedef typename std::conditional<(sizeof(T) <= 2), int32_t, int64_t>::type Wide;
   const Wide lowest = (Wide)low, highest = (Wide)high;
   Wide outside = 0;  /* not a bool: GCC does not vectorise an OR into a bool */
-  for (uint32_t i = 0; i < count; ++i) {
+  for (size_t i = 0; i < count; ++i) {
     Wide value = (Wide)source[i];
     outside |= (Wide)(value < lowest) | (Wide)(value > highest);
     line[i] = (int32_t)value;
