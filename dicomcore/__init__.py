@@ -43,4 +43,8 @@ def __getattr__(name: str) -> Any:
         from dicomcore import pixels
 
         return getattr(pixels, name)
+    if name == "pixel_data_handlers":  # pydicom 3's deprecated package
+        import importlib
+
+        return importlib.import_module("dicomcore.pixel_data_handlers")
     raise AttributeError(f"module 'dicomcore' has no attribute {name!r}")
