@@ -20,10 +20,11 @@ import numpy as np
 from dicomcore import encaps
 from dicomcore._workers import thread_count
 from dicomcore.pixels import registry
-from dicomcore.pixels.layout import IMAGE_PIXEL_KEYWORDS, PixelLayout, element, pixel_element
+from dicomcore.pixels.layout import IMAGE_PIXEL_KEYWORDS, PixelLayout, element
 from dicomcore.pixels.native import decode_native
 
 if TYPE_CHECKING:
+    from dicomcore.dataelem import DataElement
     from dicomcore.dataset import Dataset
 
 # Below this many decoded bytes, frames are decoded on the calling thread alone,
@@ -79,9 +80,9 @@ def _to_rgb(arr: np.ndarray, layout: PixelLayout, options: dict[str, Any]) -> tu
     return arr, layout
 
 
-def _layout(ds: Dataset, options: dict[str, Any]) -> PixelLayout:
+def _layout(ds: Dataset, options: dict[str, Any]) -> tuple[PixelLayout, DataElement]:
     overrides = {k: v for k, v in options.items() if k in _OVERRIDES}
-    return PixelLayout.from_dataset(
+    return PixelLayout.with_pixel_element(
         ds, transfer_syntax=options.get("transfer_syntax_uid"), **overrides
     )
 
@@ -122,8 +123,7 @@ def decode_dataset(
     PixelLayout
         The Image Pixel values that describe the array.
     """
-    layout = _layout(ds, options)
-    _, elem = pixel_element(ds)
+    layout, elem = _layout(ds, options)
     value = pixel_value(elem)
     if not layout.is_encapsulated:
         arr, layout = decode_native(
@@ -302,10 +302,10 @@ def iter_pixels(
         )
         return
     options = dict(kwargs, raw=raw, decoding_plugin=decoding_plugin)
-    layout = _layout(ds, options)
+    layout, elem = _layout(ds, options)
     if not layout.is_encapsulated:
         if indices is None:
-            value = pixel_value(pixel_element(ds)[1])
+            value = pixel_value(elem)
             from dicomcore.pixels.native import _frame_count
 
             count = _frame_count(
@@ -318,7 +318,7 @@ def iter_pixels(
         return
     plugin = registry.get_decoding_plugin(layout.transfer_syntax, decoding_plugin)
     frames = encaps.frame_data(
-        pixel_value(pixel_element(ds)[1]),
+        pixel_value(elem),
         number_of_frames=layout.number_of_frames,
         extended_offsets=_extended_offsets(ds, options),
     )

@@ -9,7 +9,7 @@ element at fault by tag and keyword.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -175,9 +175,19 @@ class PixelLayout:
         ValueError
             For a value outside what PS3.3 C.7.6.3 and PS3.5 Section 8 allow.
         """
+        return cls.with_pixel_element(ds, transfer_syntax=transfer_syntax, **overrides)[0]
+
+    @classmethod
+    def with_pixel_element(
+        cls, ds: Dataset, *, transfer_syntax: str | None = None, **overrides: Any
+    ) -> tuple[PixelLayout, DataElement]:
+        """:meth:`from_dataset`, and the pixel data element it found on the way."""
         keyword, pixel = pixel_element(ds)
         uid = _transfer_syntax(ds, pixel, transfer_syntax)
-        return cls.from_values(ds, keyword=keyword, transfer_syntax=uid, pixel_vr=pixel.VR, **overrides)
+        layout = cls.from_values(
+            ds, keyword=keyword, transfer_syntax=uid, pixel_vr=pixel.VR, **overrides
+        )
+        return layout, pixel
 
     @classmethod
     def from_values(
@@ -201,7 +211,8 @@ class PixelLayout:
                 continue
             elem = element(ds, tag)
             values[option] = None if elem is None else elem.value
-        return cls._checked(values, keyword, UID(str(transfer_syntax)), pixel_vr)
+        uid = transfer_syntax if isinstance(transfer_syntax, UID) else UID(str(transfer_syntax))
+        return cls._checked(values, keyword, uid, pixel_vr)
 
     @classmethod
     def _checked(
@@ -317,8 +328,19 @@ class PixelLayout:
         )
 
     def with_values(self, **changes: Any) -> PixelLayout:
-        """A copy with some values changed (e.g. after decoding to RGB)."""
-        return replace(self, **changes)
+        """A copy with some values changed (e.g. after decoding to RGB); ``self`` if none do.
+
+        Every decode calls this, so it copies the fields instead of going
+        through ``dataclasses.replace`` (which runs ``__init__`` again).
+        """
+        unknown = changes.keys() - self.__dict__.keys()
+        if unknown:
+            raise TypeError(f"PixelLayout has no field {sorted(unknown)[0]!r}")
+        if all(self.__dict__[name] == value for name, value in changes.items()):
+            return self
+        copy = object.__new__(PixelLayout)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
 
     # -- derived values ------------------------------------------------------------------
 
