@@ -103,6 +103,8 @@ def pixel_element(ds: Dataset) -> tuple[str, DataElement]:
 
 
 def _as_int(value: Any, option: str) -> int | None:
+    if type(value) is int:  # US values, the common case
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
@@ -438,6 +440,8 @@ def declared_transfer_syntax(ds: Dataset) -> UID | None:
     """The file meta's (0002,0010) Transfer Syntax UID, or None without one."""
     meta = ds.__dict__.get("file_meta")
     uid = meta.get("TransferSyntaxUID") if meta is not None else None
+    if isinstance(uid, UID):  # already stripped and checked
+        return uid
     return UID(str(uid).strip()) if uid else None
 
 
