@@ -36,6 +36,14 @@ __all__ = [
 ]
 
 
+# Submodules reached as attributes (``pydicom.uid.ExplicitVRLittleEndian``,
+# ``pydicom.encaps.encapsulate``) without ``import dicomcore`` importing them.
+_LAZY_SUBMODULES = frozenset(
+    {"cli", "codecs", "encaps", "gpu", "jsonrep", "pixel_data_handlers", "pixels", "synthetic",
+     "uid"}
+)
+
+
 def __getattr__(name: str) -> Any:
     # Loaded on first use (PEP 562): the pixel pipeline imports NumPy, which
     # ``import dicomcore`` alone does not need.
@@ -43,8 +51,8 @@ def __getattr__(name: str) -> Any:
         from dicomcore import pixels
 
         return getattr(pixels, name)
-    if name == "pixel_data_handlers":  # pydicom 3's deprecated package
+    if name in _LAZY_SUBMODULES:
         import importlib
 
-        return importlib.import_module("dicomcore.pixel_data_handlers")
+        return importlib.import_module(f"dicomcore.{name}")
     raise AttributeError(f"module 'dicomcore' has no attribute {name!r}")

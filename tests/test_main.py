@@ -63,6 +63,19 @@ def test_the_top_level_names_match_pydicom() -> None:
         dicomcore.pixel_arrays  # noqa: B018
 
 
+def test_submodules_are_attributes_as_in_pydicom() -> None:
+    # pydicom imports these on ``import pydicom``; code reaches them as attributes.
+    code = (
+        "import sys, dicomcore as pydicom\n"
+        "assert 'dicomcore.uid' not in sys.modules\n"
+        "assert pydicom.uid.ExplicitVRLittleEndian == '1.2.840.10008.1.2.1'\n"
+        "assert pydicom.encaps.encapsulate([b'ab']).startswith(b'\\xfe\\xff\\x00\\xe0')\n"
+        "assert pydicom.jsonrep.__name__ == 'dicomcore.jsonrep'\n"
+        "assert callable(pydicom.pixels.pixel_array)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPOSITORY)
+
+
 def test_importing_dicomcore_does_not_import_numpy() -> None:
     # The pixel functions are loaded on first use, so a header-only user
     # (and the console script's start) does not pay for NumPy.
