@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 logger = logging.getLogger("dicomcore")
+# A library logs only where its user configured logging (as pydicom does): without
+# this, records with no handler reach stderr beside the warning that already says it.
+logger.addHandler(logging.NullHandler())
 
 IGNORE = 0
 WARN = 1

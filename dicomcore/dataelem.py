@@ -180,7 +180,13 @@ class DataElement(ElementCore):
     # ``value`` itself (decode on first read) lives in the Cython base class.
 
     def _set_value(self, value: Any) -> None:
-        self._value = _coerce_value(self.VR, value)
+        coerced = _coerce_value(self.VR, value)
+        if self.VR in _CHECKED_ON_ASSIGNMENT and value is not None:
+            mode = self.validation_mode
+            _check_assigned(
+                self.VR, value, config.settings.reading_validation_mode if mode is None else mode
+            )
+        self._value = coerced
 
     def _decode_other(self) -> Any:
         """Decode a value that is not a plain memoryview into the file."""
@@ -464,6 +470,27 @@ def _coerce_value(VR: str, value: Any) -> Any:
         return value
     convert = _converter(VR)
     return convert(value)
+
+
+# VRs whose assigned values are checked against PS3.5 Table 6.2-1 here, as pydicom 3
+# checks them (with the element's validation mode, by default the reading one). UI,
+# DS, IS and PN values are checked by their own classes; bytes and float values are
+# left alone (a NumPy float32 is a fine FL value).
+_CHECKED_ON_ASSIGNMENT = frozenset(
+    {"AE", "AS", "CS", "DA", "DT", "LO", "LT", "SH", "SL", "SS", "ST", "SV", "TM", "UL",
+     "UR", "US", "UV"}
+)
+
+
+def _check_assigned(VR: str, value: Any, mode: int) -> None:
+    if mode == config.IGNORE:
+        return
+    from dicomcore.valuerep import validate_value
+
+    if isinstance(value, str) and "\\" in value and VR in _SPLIT_ON_BACKSLASH:
+        value = value.split("\\")
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        validate_value(VR, item, mode)
 
 
 def _identity(value: Any) -> Any:

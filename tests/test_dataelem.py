@@ -104,3 +104,69 @@ def test_raw_data_element_fields_match_pydicom() -> None:
 def test_unknown_public_un_takes_the_dictionary_vr() -> None:
     assert DataElement(0x00280010, "UN", b"\x00\x02").VR == "US"
     assert DataElement(0x00091001, "UN", b"\x00\x02").VR == "UN"
+
+
+# -- values checked on assignment, as pydicom 3 checks them ----------------------------
+
+ASSIGNMENTS = [
+    ("PatientID", "x" * 100),
+    ("PatientID", "x" * 64),
+    ("StudyDate", "2020-01-01"),
+    ("StudyDate", "20200101"),
+    ("StudyTime", "25"),
+    ("StudyTime", "235959.123"),
+    ("PatientAge", "40"),
+    ("PatientAge", "040Y"),
+    ("ImageType", ["ORIGINAL", "primary"]),
+    ("ImageType", "ORIGINAL\\PRIMARY"),
+    ("Modality", "C T!"),
+    ("Rows", 70000),
+    ("Rows", 512),
+    ("PixelPaddingValue", -1),
+    ("RetrieveAETitle", "A\\B" * 10),
+    ("SOPInstanceUID", "1.2.abc"),
+    ("PatientName", "A" * 65),
+    ("SliceThickness", "1.5"),
+]
+
+
+def _warnings_of(library, keyword, value):
+    import warnings
+
+    ds = library.Dataset()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        setattr(ds, keyword, value)
+    return [str(w.message).split(" Please see")[0].split(" See PS3.5")[0] for w in caught]
+
+
+@pytest.mark.parametrize(("keyword", "value"), ASSIGNMENTS)
+def test_assigned_values_are_checked_as_pydicom_3_checks_them(keyword, value):
+    assert _warnings_of(dicomcore, keyword, value) == _warnings_of(pydicom, keyword, value)
+
+
+@pytest.mark.parametrize(("keyword", "value"), [("StudyDate", "2020-01-01"), ("Rows", -3)])
+def test_validation_modes_on_assignment(keyword, value, recwarn):
+    from dicomcore import config
+
+    saved = config.settings.reading_validation_mode
+    try:
+        config.settings.reading_validation_mode = config.RAISE
+        with pytest.raises(ValueError, match="Invalid value"):
+            setattr(dicomcore.Dataset(), keyword, value)
+        config.settings.reading_validation_mode = config.IGNORE
+        setattr(dicomcore.Dataset(), keyword, value)
+        assert not recwarn.list
+    finally:
+        config.settings.reading_validation_mode = saved
+
+
+def test_invalid_values_are_not_also_printed_by_the_logger():
+    import subprocess
+    import sys
+
+    code = ("import warnings, dicomcore\nwarnings.simplefilter('ignore')\n"
+            "dicomcore.Dataset().PatientID = 'x' * 100\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stderr == ""
