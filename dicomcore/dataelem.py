@@ -25,7 +25,7 @@ from dicomcore.datadict import (
     repeater_has_tag,
 )
 from dicomcore.tag import BaseTag, Tag
-from dicomcore.valuerep import BYTES_VR, LONG_VALUE_VR, STR_VR
+from dicomcore.valuerep import BYTES_VR, LONG_VALUE_VR, QUICK_CHECKS, STR_VR, validate_value
 
 if TYPE_CHECKING:
     from dicomcore.dataset import Dataset
@@ -181,7 +181,8 @@ class DataElement(ElementCore):
 
     def _set_value(self, value: Any) -> None:
         coerced = _coerce_value(self.VR, value)
-        if self.VR in _CHECKED_ON_ASSIGNMENT and value is not None:
+        passes = QUICK_CHECKS.get(self.VR)
+        if passes is not None and value is not None and not passes(value):
             mode = self.validation_mode
             _check_assigned(
                 self.VR, value, config.settings.reading_validation_mode if mode is None else mode
@@ -472,25 +473,21 @@ def _coerce_value(VR: str, value: Any) -> Any:
     return convert(value)
 
 
-# VRs whose assigned values are checked against PS3.5 Table 6.2-1 here, as pydicom 3
-# checks them (with the element's validation mode, by default the reading one). UI,
-# DS, IS and PN values are checked by their own classes; bytes and float values are
-# left alone (a NumPy float32 is a fine FL value).
-_CHECKED_ON_ASSIGNMENT = frozenset(
-    {"AE", "AS", "CS", "DA", "DT", "LO", "LT", "SH", "SL", "SS", "ST", "SV", "TM", "UL",
-     "UR", "US", "UV"}
-)
-
-
 def _check_assigned(VR: str, value: Any, mode: int) -> None:
+    """Check an assigned value as pydicom 3 does (PS3.5 Table 6.2-1), each of its values.
+
+    Only VRs with a quick check get here (UI, DS, IS and PN values are checked
+    by their own classes; bytes and float values are left alone: a NumPy
+    float32 is a fine FL value), and only when that check had no verdict.
+    """
     if mode == config.IGNORE:
         return
-    from dicomcore.valuerep import validate_value
-
     if isinstance(value, str) and "\\" in value and VR in _SPLIT_ON_BACKSLASH:
         value = value.split("\\")
+    passes = QUICK_CHECKS[VR]
     for item in value if isinstance(value, (list, tuple)) else (value,):
-        validate_value(VR, item, mode)
+        if not passes(item):
+            validate_value(VR, item, mode)
 
 
 def _identity(value: Any) -> Any:

@@ -359,6 +359,40 @@ VALIDATORS: dict[str, Callable[[str, Any], ValidationResult]] = {
 }
 
 
+def _quick_text_check(vr: str) -> Callable[[Any], bool]:
+    limit = MAX_VALUE_LEN.get(vr, 0)
+    pattern = VR_PATTERNS.get(vr)
+    match = pattern.fullmatch if pattern is not None else None
+
+    def passes(value: Any) -> bool:
+        if type(value) is not str or (limit and len(value) > limit):
+            return False
+        return match is None or not value or match(value) is not None
+
+    return passes
+
+
+def _quick_number_check(minimum: int, maximum: int) -> Callable[[Any], bool]:
+    return lambda value: type(value) is int and minimum <= value <= maximum
+
+
+#: For the VRs checked when a value is assigned: a test the usual valid values pass
+#: without any message being built. False is no verdict: :data:`VALIDATORS` decides
+#: (it also accepts rarer valid forms, such as bytes or dates).
+QUICK_CHECKS: dict[str, Callable[[Any], bool]] = {
+    **{
+        vr: _quick_text_check(vr)
+        for vr in ("AE", "AS", "CS", "DA", "DT", "LO", "LT", "SH", "ST", "TM", "UR")
+    },
+    "SL": _quick_number_check(-(2**31), 2**31 - 1),
+    "SS": _quick_number_check(-(2**15), 2**15 - 1),
+    "SV": _quick_number_check(-(2**63), 2**63 - 1),
+    "UL": _quick_number_check(0, 2**32 - 1),
+    "US": _quick_number_check(0, 2**16 - 1),
+    "UV": _quick_number_check(0, 2**64 - 1),
+}
+
+
 def validate_value(
     vr: str,
     value: Any,
