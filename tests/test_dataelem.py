@@ -146,19 +146,19 @@ def test_assigned_values_are_checked_as_pydicom_3_checks_them(keyword, value):
 
 
 @pytest.mark.parametrize(("keyword", "value"), [("StudyDate", "2020-01-01"), ("Rows", -3)])
-def test_validation_modes_on_assignment(keyword, value, recwarn):
+def test_validation_modes_on_assignment(keyword, value, recwarn, monkeypatch):
     from dicomcore import config
 
-    saved = config.settings.reading_validation_mode
-    try:
-        config.settings.reading_validation_mode = config.RAISE
-        with pytest.raises(ValueError, match="Invalid value"):
-            setattr(dicomcore.Dataset(), keyword, value)
-        config.settings.reading_validation_mode = config.IGNORE
-        setattr(dicomcore.Dataset(), keyword, value)
-        assert not recwarn.list
-    finally:
-        config.settings.reading_validation_mode = saved
+    # The private attribute: None (the default) means "derived", which setting the
+    # property back would not restore.
+    monkeypatch.setattr(config.settings, "_reading_validation_mode", config.RAISE)
+    ds = dicomcore.Dataset()
+    with pytest.raises(ValueError, match="Invalid value"):
+        setattr(ds, keyword, value)
+    assert keyword not in ds  # nothing half-assigned
+    monkeypatch.setattr(config.settings, "_reading_validation_mode", config.IGNORE)
+    setattr(ds, keyword, value)
+    assert not recwarn.list
 
 
 def test_invalid_values_are_not_also_printed_by_the_logger():
