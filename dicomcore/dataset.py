@@ -41,6 +41,7 @@ from dicomcore.dataelem import (
 )
 from dicomcore.sequence import Sequence
 from dicomcore.tag import BaseTag, Tag, tag_in_exception
+from dicomcore.valuerep import VR as VR_
 from dicomcore.values import convert_value
 
 if TYPE_CHECKING:
@@ -274,6 +275,43 @@ class Dataset(DatasetCore):
             BaseTag(rec_tag), vr, length, bytes(memoryview(index.buffer)[start:end]), start,
             index.implicit_vr or bool(flags & _FLAG_IMPLICIT), index.little_endian, True, False,
         )
+
+    def update_raw_element(
+        self, tag: Any, *, vr: str | None = None, value: bytes | None = None
+    ) -> None:
+        """Change the VR or the encoded value of an element not yet read, as pydicom 3 does.
+
+        For files whose VRs or values are known to be wrong: the element is then
+        read with the new VR or from the new bytes.
+
+        Raises
+        ------
+        KeyError
+            If there is no element ``tag``.
+        TypeError
+            If ``value`` is not bytes, or the element's value was already read.
+        ValueError
+            If neither ``vr`` nor ``value`` is given, or ``vr`` is not a VR.
+        """
+        if vr is None and value is None:
+            raise ValueError("Either or both of 'vr' and 'value' are required")
+        if vr is not None and vr not in VR_.__members__:
+            raise ValueError(f"Invalid VR value '{vr}'")
+        if value is not None and not isinstance(value, bytes):
+            raise TypeError(f"'value' must be bytes, not '{type(value).__name__}'")
+        raw = self.get_item(tag)
+        if raw is None:
+            raise KeyError(f"No element with tag {Tag(tag)} was found")
+        if not isinstance(raw, RawDataElement):
+            raise TypeError(
+                f"The element with tag {Tag(tag)} has already been converted to a "
+                "'DataElement' instance, this method must be called earlier"
+            )
+        if vr is not None:
+            raw = raw._replace(VR=vr)
+        if value is not None:
+            raw = raw._replace(value=value, length=len(value))
+        self[raw.tag] = raw
 
     @staticmethod
     def _as_raw(elem: DataElement) -> RawDataElement:

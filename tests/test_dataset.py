@@ -260,3 +260,44 @@ def test_changing_specific_character_set_changes_decoding() -> None:
     ours = dicomcore.dcmread(path)
     theirs = pydicom.dcmread(path)
     assert ours.PatientName == theirs.PatientName
+
+
+# -- update_raw_element (pydicom 3) --------------------------------------------------
+
+
+def test_update_raw_element_changes_what_an_unread_element_is_read_as():
+    path = datafiles.get("CT_small.dcm")
+    ours, theirs = dicomcore.dcmread(path), pydicom.dcmread(path)
+    for ds in (ours, theirs):
+        ds.update_raw_element(0x00100020, value=b"NEWID ")
+        ds.update_raw_element(0x00280010, vr="SS")
+        ds.update_raw_element("PatientSex", vr="LO", value=b"O ")
+    for keyword in ("PatientID", "Rows", "PatientSex"):
+        assert ours[keyword].VR == theirs[keyword].VR
+        assert ours[keyword].value == theirs[keyword].value
+    assert ours.PatientID == "NEWID"
+
+
+@pytest.mark.parametrize(
+    ("tag", "arguments", "error"),
+    [
+        (0x00100010, {}, ValueError),
+        (0x00100010, {"vr": "XX"}, ValueError),
+        (0x00100010, {"value": "abc"}, TypeError),
+        (0x00100011, {"vr": "LO"}, KeyError),
+    ],
+)
+def test_update_raw_element_refuses_as_pydicom_3(tag, arguments, error):
+    path = datafiles.get("CT_small.dcm")
+    ours, theirs = dicomcore.dcmread(path), pydicom.dcmread(path)
+    with pytest.raises(error) as their_error:
+        theirs.update_raw_element(tag, **arguments)
+    with pytest.raises(error, match=str(their_error.value.args[0]).replace("(", r"\(").replace(")", r"\)")):
+        ours.update_raw_element(tag, **arguments)
+
+
+def test_update_raw_element_refuses_an_element_already_read():
+    ds = dicomcore.dcmread(datafiles.get("CT_small.dcm"))
+    assert ds.PatientName
+    with pytest.raises(TypeError, match="already been converted"):
+        ds.update_raw_element("PatientName", vr="LO")
