@@ -794,24 +794,39 @@ DICOMCORE_KERNEL void narrow_mode(const int32_t *line, T *target, uint32_t count
 
 /* OpenJPH's path only sees precisions up to 20 bits (see inspect()), so the
  * sample range and masks fit 32-bit arithmetic. */
+/* Calls work(T()) with T the sample type of (kind, itemsize): 0 unsigned, 1
+ * signed; 1, 2, 4 or 8 bytes. Inlined with `work` so that the kernels compile
+ * inside each target clone. */
+template <typename Work>
+DICOMCORE_KERNEL auto with_sample_type(int kind, int itemsize, Work &&work) {
+  if (kind == 0) {
+    switch (itemsize) {
+      case 1: return work(uint8_t());
+      case 2: return work(uint16_t());
+      case 4: return work(uint32_t());
+      default: return work(uint64_t());
+    }
+  }
+  switch (itemsize) {
+    case 1: return work(int8_t());
+    case 2: return work(int16_t());
+    case 4: return work(int32_t());
+    default: return work(int64_t());
+  }
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DICOMCORE_INLINE_LAMBDA __attribute__((always_inline))
+#else
+#define DICOMCORE_INLINE_LAMBDA
+#endif
+
 DICOMCORE_VECTOR_CLONES
 static void narrow_any(const int32_t *line, void *target, int kind, int itemsize, uint32_t count,
                        const SampleRange &range) {
-  if (kind == 0) {
-    switch (itemsize) {
-      case 1: narrow_mode(line, (uint8_t *)target, count, range); break;
-      case 2: narrow_mode(line, (uint16_t *)target, count, range); break;
-      case 4: narrow_mode(line, (uint32_t *)target, count, range); break;
-      default: narrow_mode(line, (uint64_t *)target, count, range);
-    }
-  } else {
-    switch (itemsize) {
-      case 1: narrow_mode(line, (int8_t *)target, count, range); break;
-      case 2: narrow_mode(line, (int16_t *)target, count, range); break;
-      case 4: narrow_mode(line, (int32_t *)target, count, range); break;
-      default: narrow_mode(line, (int64_t *)target, count, range);
-    }
-  }
+  with_sample_type(kind, itemsize, [&](auto sample) DICOMCORE_INLINE_LAMBDA {
+    narrow_mode(line, (decltype(sample) *)target, count, range);
+  });
 }
 
 /* Between pixels (`count` pixels of `components` interleaved samples) and
@@ -1002,24 +1017,11 @@ inline int64_t first_outside(const T *source, uint32_t count, int64_t low, int64
 DICOMCORE_VECTOR_CLONES
 static int64_t load_any(const void *source, int kind, int itemsize, int32_t *line, uint32_t count,
                         int64_t low, int64_t high) {
-#define DICOMCORE_LOAD(T)                                                  \
-  return widen_line((const T *)source, line, count, low, high)             \
-             ? first_outside((const T *)source, count, low, high) : -1
-  if (kind == 0) {
-    switch (itemsize) {
-      case 1: DICOMCORE_LOAD(uint8_t);
-      case 2: DICOMCORE_LOAD(uint16_t);
-      case 4: DICOMCORE_LOAD(uint32_t);
-      default: DICOMCORE_LOAD(uint64_t);
-    }
-  }
-  switch (itemsize) {
-    case 1: DICOMCORE_LOAD(int8_t);
-    case 2: DICOMCORE_LOAD(int16_t);
-    case 4: DICOMCORE_LOAD(int32_t);
-    default: DICOMCORE_LOAD(int64_t);
-  }
-#undef DICOMCORE_LOAD
+  return with_sample_type(kind, itemsize, [&](auto sample) DICOMCORE_INLINE_LAMBDA -> int64_t {
+    const auto *samples = (const decltype(sample) *)source;
+    return widen_line(samples, line, count, low, high)
+               ? first_outside(samples, count, low, high) : -1;
+  });
 }
 
 /* On success *encoded is a malloc'd codestream of *encoded_size bytes. */
