@@ -8,6 +8,7 @@ back exactly the bytes that were read.
 
 from __future__ import annotations
 
+import io
 import json
 import weakref
 from collections.abc import Callable
@@ -246,6 +247,11 @@ class DataElement(ElementCore):
             return len(value)
         except TypeError:
             return 1
+
+    @property
+    def is_buffered(self) -> bool:
+        """True if the value is a binary file to be copied when written (pydicom 3)."""
+        return self._value is not UNDECODED and isinstance(self._value, io.IOBase)
 
     @property
     def is_empty(self) -> bool:

@@ -16,6 +16,8 @@ frame alone). Names and behaviour follow ``pydicom.encaps`` in pydicom 3.
 
 from __future__ import annotations
 
+import bisect
+import io
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
@@ -24,8 +26,11 @@ from dicomcore import _scan
 
 __all__ = [
     "BASIC_OFFSET_LIMIT",
+    "EncapsulatedBuffer",
     "encapsulate",
+    "encapsulate_buffer",
     "encapsulate_extended",
+    "encapsulate_extended_buffer",
     "extended_offsets",
     "fragment_frame",
     "frame_data",
@@ -640,6 +645,156 @@ def encapsulate(
     else:
         table = b""
     return b"".join([struct.pack("<HHL", 0xFFFE, 0xE000, len(table)), table, *items])
+
+
+class EncapsulatedBuffer(io.BufferedIOBase):
+    """Encapsulated pixel data read on demand from one buffer per frame (PS3.5 A.4).
+
+    As pydicom 3's: assign it to ``PixelData`` of a dataset in a compressed
+    transfer syntax and the writer copies it; nothing is read from the
+    frames' buffers until then. Each frame becomes one fragment item, padded
+    to even length.
+
+    Parameters
+    ----------
+    buffers : list of readable, seekable binary files
+        One encoded frame each, from its current position to its end.
+    use_bot : bool
+        Fill in the Basic Offset Table (default: leave it empty).
+
+    Raises
+    ------
+    TypeError
+        If a buffer cannot be read or seeked.
+    ValueError
+        If a frame is too long for an item, or a Basic Offset Table is wanted and
+        a frame starts 2**32 bytes or more after the first.
+    """
+
+    def __init__(self, buffers: list[BinaryIO], use_bot: bool = False) -> None:
+        super().__init__()
+        sizes = []
+        for index, buffer in enumerate(buffers):
+            if not all(getattr(buffer, name, lambda: False)() for name in ("readable", "seekable")):
+                raise TypeError(f"The buffer for frame {index} must be readable and seekable")
+            start = buffer.tell()
+            sizes.append((buffer, start, buffer.seek(0, io.SEEK_END) - start))
+            buffer.seek(start)
+        frame_offsets, padded = extended_offsets([size for _, _, size in sizes])
+        self._frame_offsets, self._padded = frame_offsets, padded
+        if use_bot and frame_offsets and frame_offsets[-1] > BASIC_OFFSET_LIMIT:
+            raise ValueError(
+                "The encapsulated frames are too large for a Basic Offset Table (a frame "
+                "starts 2**32 bytes or more after the first): use encapsulate_extended_buffer()"
+            )
+        table = struct.pack(f"<{len(frame_offsets)}L", *frame_offsets) if use_bot else b""
+        self._table = struct.pack("<HHL", 0xFFFE, 0xE000, len(table)) + table
+        # (start in the value, source, start in the source, length): bytes or a buffer.
+        parts: list[tuple[int, Any, int, int]] = [(0, self._table, 0, len(self._table))]
+        position = len(self._table)
+        for (buffer, start, size), length in zip(sizes, padded):
+            header = struct.pack("<HHL", 0xFFFE, 0xE000, length)
+            parts.append((position, header, 0, 8))
+            parts.append((position + 8, buffer, start, size))
+            if length > size:
+                parts.append((position + 8 + size, b"\x00", 0, 1))
+            position += 8 + length
+        self._parts = parts
+        self._starts = [start for start, _, _, _ in parts]
+        self._length = position
+        self._position = 0
+
+    @property
+    def encapsulated_length(self) -> int:
+        """The length of the whole value, Basic Offset Table item included."""
+        return self._length
+
+    @property
+    def lengths(self) -> list[int]:
+        """Each frame's item length, its 8-byte header included."""
+        return [8 + length for length in self._padded]
+
+    @property
+    def offsets(self) -> list[int]:
+        """Each frame's item offset from the first frame's item."""
+        return list(self._frame_offsets)
+
+    @property
+    def basic_offset_table(self) -> bytes:
+        """The Basic Offset Table item, header included."""
+        return self._table
+
+    @property
+    def extended_offsets(self) -> bytes:
+        """The (7FE0,0001) Extended Offset Table value: packed little-endian uint64."""
+        return struct.pack(f"<{len(self._frame_offsets)}Q", *self._frame_offsets)
+
+    @property
+    def extended_lengths(self) -> bytes:
+        """The (7FE0,0002) Extended Offset Table Lengths value: packed little-endian uint64."""
+        return struct.pack(f"<{len(self._padded)}Q", *self._padded)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._length}
+        if whence not in base:
+            raise ValueError(f"Invalid whence value {whence}")
+        position = base[whence] + offset
+        if position < 0:
+            raise ValueError(f"Negative seek position {position}")
+        self._position = position
+        return position
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = self._length if size is None or size < 0 else min(self._length, self._position + size)
+        chunks = []
+        part = max(0, bisect.bisect_right(self._starts, self._position) - 1)
+        while self._position < end:
+            start, source, source_start, length = self._parts[part]
+            inner = self._position - start
+            count = min(length - inner, end - self._position)
+            if isinstance(source, bytes):
+                chunk = source[inner : inner + count]
+            else:
+                source.seek(source_start + inner)
+                chunk = source.read(count)
+                if len(chunk) != count:
+                    raise ValueError(
+                        f"A frame's buffer ended {count - len(chunk)} bytes early at offset "
+                        f"{self._position + len(chunk)} of the encapsulated value"
+                    )
+            chunks.append(chunk)
+            self._position += count
+            part += 1
+        return b"".join(chunks)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readinto(self, target: Any) -> int:
+        view = memoryview(target).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def encapsulate_buffer(buffers: list[BinaryIO], has_bot: bool = True) -> EncapsulatedBuffer:
+    """:class:`EncapsulatedBuffer` of one buffer per frame, as pydicom 3's ``encapsulate_buffer``."""
+    return EncapsulatedBuffer(buffers, use_bot=has_bot)
+
+
+def encapsulate_extended_buffer(buffers: list[BinaryIO]) -> tuple[EncapsulatedBuffer, bytes, bytes]:
+    """:func:`encapsulate_extended` for buffers: the value, Extended Offset Table and its lengths."""
+    value = EncapsulatedBuffer(buffers, use_bot=False)
+    return value, value.extended_offsets, value.extended_lengths
 
 
 def encapsulate_extended(frames: Sequence[Buffer]) -> tuple[bytes, bytes, bytes]:

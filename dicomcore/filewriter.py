@@ -8,6 +8,7 @@ the same bytes, and writing costs little more than copying the file.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zlib
@@ -114,6 +115,9 @@ def correct_ambiguous_vr(ds: Dataset, is_little_endian: bool) -> Dataset:
 
 # -- element encoding ----------------------------------------------------------
 
+_BYTES_VRS = frozenset({"OB", "UN", "OW", "OD", "OF", "OL", "OV"})
+
+
 def _header(tag: int, vr: str, length: int, implicit: bool, little: bool) -> bytes:
     """The encoded tag, VR and length of an element (PS3.5 section 7.1)."""
     order = "<" if little else ">"
@@ -137,10 +141,17 @@ def _encoded_value(elem: DataElement, little: bool, encodings: list[str]) -> byt
     value = elem.value
     if value is None:
         return b""
-    if elem.VR in ("OB", "UN", "OW", "OD", "OF", "OL", "OV") and isinstance(
-        value, (bytes, bytearray, memoryview)
-    ):
+    if elem.VR in _BYTES_VRS and isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
+        return data + b"\0" if len(data) % 2 else data
+    if elem.VR in _BYTES_VRS and isinstance(value, io.IOBase):
+        # A buffered value (pydicom 3), e.g. an EncapsulatedBuffer: read from where
+        # it stands, then put back there.
+        start = value.tell()
+        try:
+            data = value.read()
+        finally:
+            value.seek(start)
         return data + b"\0" if len(data) % 2 else data
     return encode_value(elem.VR, value, little, encodings)
 

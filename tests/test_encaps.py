@@ -253,3 +253,74 @@ def test_extended_offset_table_over_4_gib_fetches_last_frame(tmp_path):
                              extended_offsets=table)
     assert frame[: len(last_frame)] == last_frame
     assert time.perf_counter() - started < 30
+
+
+# -- EncapsulatedBuffer (pydicom 3) ----------------------------------------------------
+
+
+def _buffers(frames=FRAMES) -> list[io.BytesIO]:
+    return [io.BytesIO(frame) for frame in frames]
+
+
+@pytest.mark.parametrize("has_bot", [True, False])
+def test_encapsulated_buffer_holds_what_encapsulate_and_pydicom_give(has_bot):
+    ours = encaps.encapsulate_buffer(_buffers(), has_bot=has_bot)
+    reference = theirs.encapsulate_buffer(_buffers(), has_bot=has_bot)
+    value = ours.read()
+    assert value == encaps.encapsulate(FRAMES, has_bot=has_bot) == reference.read()
+    assert ours.encapsulated_length == len(value) == reference.encapsulated_length
+    assert ours.lengths == reference.lengths and ours.offsets == reference.offsets
+    assert ours.basic_offset_table == reference.basic_offset_table
+    assert ours.extended_offsets == reference.extended_offsets
+    assert ours.extended_lengths == reference.extended_lengths
+
+
+def test_extended_buffer_matches_encapsulate_extended():
+    value, offsets, lengths = encaps.encapsulate_extended_buffer(_buffers())
+    assert (value.read(), offsets, lengths) == encaps.encapsulate_extended(FRAMES)
+
+
+def test_encapsulated_buffer_reads_in_any_pieces_from_anywhere():
+    whole = encaps.encapsulate(FRAMES, has_bot=True)
+    buffer = encaps.encapsulate_buffer(_buffers())
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        start = int(rng.integers(0, len(whole) + 3))
+        size = int(rng.integers(0, 20))
+        assert buffer.seek(start) == start
+        assert buffer.read(size) == whole[start : start + size]
+    buffer.seek(-5, io.SEEK_END)
+    assert buffer.read() == whole[-5:] and buffer.tell() == len(whole)
+    into = bytearray(7)
+    buffer.seek(3)
+    assert buffer.readinto(into) == 7 and bytes(into) == whole[3:10]
+
+
+def test_frames_start_where_their_buffers_stand():
+    sources = _buffers([b"skip" + frame for frame in FRAMES])
+    for source in sources:
+        source.seek(4)
+    assert encaps.encapsulate_buffer(sources).read() == encaps.encapsulate(FRAMES)
+
+
+def test_buffers_must_be_seekable_and_a_bot_must_fit():
+    class OneWay(io.RawIOBase):
+        def readable(self):
+            return True
+
+    with pytest.raises(TypeError, match="frame 1 must be readable and seekable"):
+        encaps.EncapsulatedBuffer([io.BytesIO(b"ab"), OneWay()])
+
+
+def test_a_buffered_pixel_data_value_is_written_and_decoded(tmp_path):
+    source = dicomcore.dcmread(datafiles.get("SC_rgb_rle_2frame.dcm"))
+    frames = encaps.frame_data(source.PixelData, number_of_frames=2)
+    ds = dicomcore.dcmread(datafiles.get("SC_rgb_rle_2frame.dcm"))
+    ds.PixelData = encaps.encapsulate_buffer([io.BytesIO(bytes(f)) for f in frames])
+    assert ds["PixelData"].is_buffered
+    np.testing.assert_array_equal(ds.pixel_array, source.pixel_array)
+    ds.save_as(tmp_path / "buffered.dcm")
+    assert ds.PixelData.tell() == 0  # the writer reads it all, then puts it back
+    written = pydicom.dcmread(tmp_path / "buffered.dcm")
+    assert written["PixelData"].is_undefined_length
+    np.testing.assert_array_equal(written.pixel_array, source.pixel_array)
