@@ -390,6 +390,26 @@ def encode_file(
     force_encoding: bool = False,
 ) -> bytes:
     """The bytes :func:`dcmwrite` would write."""
+    return bytes(
+        _encode_file(
+            dataset,
+            implicit_vr=implicit_vr,
+            little_endian=little_endian,
+            enforce_file_format=enforce_file_format,
+            force_encoding=force_encoding,
+        )
+    )
+
+
+def _encode_file(
+    dataset: Dataset,
+    *,
+    implicit_vr: bool | None,
+    little_endian: bool | None,
+    enforce_file_format: bool,
+    force_encoding: bool,
+) -> bytearray:
+    """:func:`encode_file` without the final copy: the file is built in one bytearray."""
     import copy
 
     from dicomcore.uid import UID, ExplicitVRBigEndian, ImplicitVRLittleEndian
@@ -442,15 +462,17 @@ def encode_file(
         out += b"DICM"
     if file_meta._dict or file_meta._index is not None:
         out += encode_file_meta(file_meta, enforce_file_format)
+    if transfer_syntax is None or str(transfer_syntax) not in _DEFLATED:
+        _write_dataset_body(out, dataset, implicit, little, [dataset])
+        return out
     body = bytearray()
     _write_dataset_body(body, dataset, implicit, little, [dataset])
-    if transfer_syntax is not None and str(transfer_syntax) in _DEFLATED:
-        compressor = zlib.compressobj(zlib.Z_BEST_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
-        body = bytearray(compressor.compress(body) + compressor.flush())
-        if len(body) % 2:
-            body += b"\0"
-    out += body
-    return bytes(out)
+    compressor = zlib.compressobj(zlib.Z_BEST_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    out += compressor.compress(body)
+    out += compressor.flush()
+    if len(out) % 2:
+        out += b"\0"
+    return out
 
 
 def dcmwrite(
@@ -491,7 +513,7 @@ def dcmwrite(
         enforce_file_format = not kwargs.pop("write_like_original")
     if kwargs:
         raise TypeError(f"dcmwrite() got unexpected arguments: {', '.join(kwargs)}")
-    data = encode_file(
+    data = _encode_file(
         dataset,
         implicit_vr=implicit_vr,
         little_endian=little_endian,
