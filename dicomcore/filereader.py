@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from dicomcore._scan import ElementIndex, scan_dataset, scan_file_start
-from dicomcore.dataelem import RawDataElement
+from dicomcore.dataelem import DataElement, RawDataElement, SequenceSource
 from dicomcore.dataset import Dataset, FileDataset, FileMetaDataset
 from dicomcore.errors import InvalidDicomError
 from dicomcore.misc import size_in_bytes
@@ -305,6 +305,54 @@ def _only(dataset: Dataset, specific_tags: list[Any]) -> Dataset:
     return kept
 
 
+def read_partial(
+    fileobj: BinaryIO,
+    stop_when: Callable[[BaseTag, str | None, int], bool] | None = None,
+    defer_size: int | str | float | None = None,
+    force: bool = False,
+    specific_tags: list[Any] | None = None,
+) -> FileDataset:
+    """Read a DICOM file up to a condition, as pydicom 3's ``read_partial``.
+
+    Parameters
+    ----------
+    fileobj : binary file object (or anything :func:`dcmread` reads)
+        Left open.
+    stop_when : callable, optional
+        Called with each top-level element's tag, VR (None in implicit VR data)
+        and value length, in tag order; the first element for which it returns
+        True, and every element after it, are left out.
+    defer_size, force, specific_tags
+        As :func:`dcmread`.
+    """
+    dataset = dcmread(fileobj, defer_size=defer_size, force=force, specific_tags=specific_tags)
+    if stop_when is not None:
+        _cut_at(dataset, stop_when, bool(dataset.__dict__.get("_read_implicit")))
+    return dataset
+
+
+def _cut_at(
+    dataset: Dataset, stop_when: Callable[[BaseTag, str | None, int], bool], implicit: bool
+) -> None:
+    """Delete the top-level elements from the first one ``stop_when`` is true for."""
+    tags = list(dataset.keys())
+    for position, tag in enumerate(tags):
+        elem = dataset._dict[tag]
+        raw = elem._raw if isinstance(elem, DataElement) else None
+        if elem.is_undefined_length:
+            length = 0xFFFFFFFF
+        elif isinstance(raw, (bytes, bytearray, memoryview)):
+            length = memoryview(raw).nbytes
+        elif isinstance(raw, SequenceSource):
+            length = raw.end - raw.start
+        else:
+            length = 0
+        if stop_when(BaseTag(tag), None if implicit else elem.VR, length):
+            for later in tags[position:]:
+                del dataset[later]
+            return
+
+
 def read_file_meta_info(filename: str | os.PathLike[str]) -> FileMetaDataset:
     """The File Meta Information of a file, without reading the rest."""
     buffer, _, _ = _load(filename)
@@ -337,12 +385,7 @@ def read_dataset(
         charset = [parent_encoding] if isinstance(parent_encoding, str) else list(parent_encoding)
     dataset = Dataset._from_index(index, inherited_charset=charset)
     if stop_when is not None:
-        for tag in dataset.keys():
-            elem = dataset._dict[tag]
-            if stop_when(tag, elem.VR, 0):
-                for later in [t for t in dataset.keys() if t >= tag]:
-                    del dataset._dict[later]
-                break
+        _cut_at(dataset, stop_when, is_implicit_VR)
     if specific_tags is not None:
         dataset = _only(dataset, specific_tags)
     return dataset

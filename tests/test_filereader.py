@@ -266,3 +266,28 @@ def test_conversion_errors_name_the_element() -> None:
     with pytest.raises(BytesLengthException) as caught:
         ds.Rows  # noqa: B018
     assert "(0028,0010) US at offset" in "".join(getattr(caught.value, "__notes__", []))
+
+
+# -- read_partial (pydicom 3) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small_bigendian.dcm", "rtplan.dcm",
+                                  "SC_rgb_rle_2frame.dcm"])
+@pytest.mark.parametrize("stop_at", [0x00100000, 0x00280000, 0x7FE00010, 0xFFFFFFFF])
+def test_read_partial_stops_where_pydicom_3_stops(name, stop_at):
+    from dicomcore.filereader import read_partial
+
+    path = datafiles.get(name)
+    calls: dict[str, list] = {"ours": [], "theirs": []}
+
+    def stop(who):
+        return lambda tag, vr, length: calls[who].append((int(tag), vr, length)) or tag >= stop_at
+
+    with open(path, "rb") as f:
+        ours = read_partial(f, stop_when=stop("ours"))
+        assert not f.closed
+    with open(path, "rb") as f:
+        theirs = pydicom.filereader.read_partial(f, stop_when=stop("theirs"))
+    assert sorted(ours.keys()) == sorted(theirs.keys())
+    assert calls["ours"] == calls["theirs"]
+    assert all(tag < stop_at for tag in ours.keys())
