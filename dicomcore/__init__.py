@@ -39,8 +39,8 @@ __all__ = [
 # Submodules reached as attributes (``pydicom.uid.ExplicitVRLittleEndian``,
 # ``pydicom.encaps.encapsulate``) without ``import dicomcore`` importing them.
 _LAZY_SUBMODULES = frozenset(
-    {"cli", "codecs", "encaps", "gpu", "jsonrep", "pixel_data_handlers", "pixels", "synthetic",
-     "uid"}
+    {"cli", "codecs", "encaps", "filebase", "gpu", "jsonrep", "pixel_data_handlers", "pixels",
+     "synthetic", "uid"}
 )
 
 

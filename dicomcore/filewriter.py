@@ -271,16 +271,38 @@ def _write_dataset_body(
             raise_with_tag(exc, step)
 
 
-def write_dataset(fp: BinaryIO | bytearray, dataset: Dataset, implicit_vr: bool | None = None,
-                  little_endian: bool | None = None) -> int:
-    """Write the encoded elements of ``dataset`` to ``fp``; returns the number of bytes.
-
-    The encoding defaults to the one the dataset was read with.
-    """
+def _stream_encoding(
+    fp: Any, dataset: Dataset | None, implicit_vr: bool | None, little_endian: bool | None
+) -> tuple[bool, bool]:
+    """The encoding to write with: the arguments, else ``fp``'s (a DicomIO), else the dataset's."""
     if implicit_vr is None:
-        implicit_vr = bool(dataset.is_implicit_VR) if dataset.is_implicit_VR is not None else False
+        implicit_vr = getattr(fp, "is_implicit_VR", None)
     if little_endian is None:
-        little_endian = dataset.is_little_endian is not False
+        little_endian = getattr(fp, "is_little_endian", None)
+    if implicit_vr is None:
+        implicit_vr = bool(dataset is not None and dataset.is_implicit_VR)
+    if little_endian is None:
+        little_endian = dataset is None or dataset.is_little_endian is not False
+    return bool(implicit_vr), bool(little_endian)
+
+
+def write_dataset(
+    fp: BinaryIO | bytearray,
+    dataset: Dataset,
+    parent_encoding: str | list[str] | None = None,
+    *,
+    implicit_vr: bool | None = None,
+    little_endian: bool | None = None,
+) -> int:
+    """Write the encoded elements of ``dataset`` to ``fp``, as pydicom 3's; returns the byte count.
+
+    The encoding is ``implicit_vr`` / ``little_endian`` when given, else that of
+    ``fp`` (a :class:`~dicomcore.filebase.DicomIO`'s ``is_implicit_VR`` and
+    ``is_little_endian``), else the one the dataset was read with.
+    ``parent_encoding`` is accepted for pydicom's signature: text is encoded
+    with the dataset's own Specific Character Set, else its parent's.
+    """
+    implicit_vr, little_endian = _stream_encoding(fp, dataset, implicit_vr, little_endian)
     out = bytearray()
     _write_dataset_body(out, dataset, implicit_vr, little_endian, [dataset])
     if isinstance(fp, bytearray):
@@ -288,6 +310,33 @@ def write_dataset(fp: BinaryIO | bytearray, dataset: Dataset, implicit_vr: bool 
     else:
         fp.write(out)
     return len(out)
+
+
+def write_data_element(
+    fp: BinaryIO | bytearray,
+    elem: DataElement | RawDataElement,
+    encodings: str | list[str] | None = None,
+) -> None:
+    """Write one element to ``fp`` in ``fp``'s encoding, as pydicom 3's.
+
+    ``fp`` is a :class:`~dicomcore.filebase.DicomIO` (its ``is_implicit_VR`` and
+    ``is_little_endian``; explicit VR little endian otherwise); ``encodings`` are
+    the character sets for text values (default ISO 646).
+    """
+    implicit_vr, little_endian = _stream_encoding(fp, None, None, None)
+    if isinstance(elem, RawDataElement):
+        holder = Dataset()
+        holder[elem.tag] = elem
+        elem = holder[elem.tag]
+    if isinstance(encodings, str):
+        encodings = [encodings]
+    out = bytearray()
+    _write_element(out, elem, Dataset(), implicit_vr, little_endian,
+                   list(encodings or ["iso8859"]), [])
+    if isinstance(fp, bytearray):
+        fp += out
+    else:
+        fp.write(out)
 
 
 def encode_dataset(dataset: Dataset, implicit_vr: bool, little_endian: bool) -> bytes:
