@@ -455,6 +455,37 @@ def _restore_element(cls: type[DataElement], fields: dict[str, Any], extra: dict
     return elem
 
 
+def convert_raw_data_element(
+    raw: RawDataElement,
+    *,
+    encoding: str | list[str] | None = None,
+    ds: Dataset | None = None,
+) -> DataElement:
+    """The DataElement a RawDataElement becomes when read, as pydicom 3's.
+
+    Parameters
+    ----------
+    raw : RawDataElement
+    encoding : str or list of str, optional
+        The Python codecs of the text values (what
+        :func:`~dicomcore.charset.convert_encodings` makes of (0008,0005)); by
+        default the default repertoire, as pydicom, even when ``ds`` has another.
+    ds : Dataset, optional
+        The dataset the element belongs to, for ambiguous VRs (US or SS, OB or OW).
+    """
+    from dicomcore.dataset import Dataset
+
+    holder = Dataset()
+    if encoding is None:
+        encoding = [config.default_encoding]
+    holder.__dict__["_charset"] = [encoding] if isinstance(encoding, str) else list(encoding)
+    if ds is not None:
+        # Ambiguous VRs are resolved from the elements of the dataset it comes from.
+        holder.__dict__["_parent_ref"] = weakref.ref(ds)
+    holder[raw.tag] = raw
+    return holder[raw.tag]
+
+
 def _coerce_value(VR: str, value: Any) -> Any:
     """Turn a value a user assigned into the type pydicom would hold for ``VR``."""
     if VR == "SQ":

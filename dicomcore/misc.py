@@ -6,7 +6,9 @@ import math
 import os
 import re
 
-__all__ = ["is_dicom", "size_in_bytes"]
+from dicomcore.valuerep import warn_and_log  # pydicom 3 keeps it here
+
+__all__ = ["is_dicom", "size_in_bytes", "warn_and_log"]
 
 _PREAMBLE_LENGTH = 128
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9}

@@ -20,6 +20,7 @@ __all__ = [
     "AllTransferSyntaxes",
     "DICOMCORE_IMPLEMENTATION_UID",
     "DICOMCORE_IMPLEMENTATION_VERSION_NAME",
+    "PYDICOM_IMPLEMENTATION_UID",
     "DICOM_STANDARD_EDITION",
     "JPEG2000TransferSyntaxes",
     "JPEGLSTransferSyntaxes",
@@ -401,6 +402,11 @@ A UUID-derived UID (PS3.5 Annex B.2), generated once and fixed here.
 """
 DICOMCORE_IMPLEMENTATION_VERSION_NAME = "DICOMCORE_010"
 """(0002,0013) Implementation Version Name written by dicomcore (SH, at most 16 chars)."""
+
+PYDICOM_IMPLEMENTATION_UID = DICOMCORE_IMPLEMENTATION_UID
+"""pydicom 3's name for the Implementation Class UID its writer stamps: here dicomcore's,
+so code that sets ``ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID`` names the
+library that actually wrote the file."""
 
 
 def register_transfer_syntax(

@@ -170,3 +170,42 @@ def test_invalid_values_are_not_also_printed_by_the_logger():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stderr == ""
+
+
+# -- convert_raw_data_element (pydicom 3) ----------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "chrH31.dcm", "rtplan.dcm"])
+def test_convert_raw_data_element_as_pydicom_3(name):
+    from pydicom.dataelem import convert_raw_data_element as theirs_convert
+
+    from dicomcore.dataelem import convert_raw_data_element
+
+    path = datafiles.get(name)
+    ours_ds, theirs_ds = dicomcore.dcmread(path), pydicom.dcmread(path)
+    tags = [t for t in theirs_ds.keys() if t.group != 0x7FE0 and theirs_ds.get_item(t).__class__
+            is pydicom.dataelem.RawDataElement][:40]
+    assert len(tags) >= 10
+    for tag in tags:
+        charset = theirs_ds._character_set  # Python codecs, as pydicom takes them
+        theirs = theirs_convert(theirs_ds.get_item(tag), encoding=charset, ds=theirs_ds)
+        ours = convert_raw_data_element(ours_ds.get_item(tag), encoding=charset, ds=ours_ds)
+        assert (ours.tag, ours.VR) == (theirs.tag, theirs.VR)
+        if ours.VR != "SQ":
+            assert ours.value == theirs.value
+
+
+def test_convert_raw_data_element_with_an_encoding():
+    from dicomcore.dataelem import RawDataElement, convert_raw_data_element
+
+    raw = RawDataElement(BaseTag(0x00100010), "PN", 8, "Müller".encode("latin_1") + b"  ", 0,
+                         False, True)
+    assert convert_raw_data_element(raw, encoding="latin_1").value == "Müller"
+
+
+def test_pydicom_names_kept_for_old_code():
+    from dicomcore import misc, uid
+
+    assert uid.PYDICOM_IMPLEMENTATION_UID == uid.DICOMCORE_IMPLEMENTATION_UID
+    with pytest.warns(UserWarning, match="hello"):
+        misc.warn_and_log("hello")
