@@ -228,6 +228,12 @@ class PixelLayout:
         photometric = values.get("photometric_interpretation")
         if isinstance(photometric, str):
             photometric = photometric.strip()
+        elif photometric is not None:
+            # A multi-valued (or non-text) element: PS3.3 C.7.6.3 gives it one value.
+            raise ValueError(
+                f"{_name('photometric_interpretation')} must have one value, not "
+                f"{photometric!r}"
+            )
         is_float = keyword != "PixelData"
         if is_float:
             # PS3.3 C.7.6.24: float data has no Bits Stored or Pixel Representation.

@@ -121,3 +121,12 @@ def test_huge_declared_frames_do_not_allocate():
     rle_ds.PixelData = value  # no table: one fragment cannot be 2**31 - 1 frames
     with pytest.raises(ValueError, match="1 fragments .* too few"):
         pixel_array(rle_ds)
+
+
+@pytest.mark.parametrize("value", [["MONOCHROME2", "RGB"], "MONOCHROME2\\MONOCHROME1"])
+def test_multi_valued_photometric_interpretation_is_a_clear_error(value):
+    # Found by tools/fuzz.py: a second value used to surface as "unhashable type: 'list'".
+    ds = dicomcore.dcmread(datafiles.get("CT_small.dcm"))
+    ds.PhotometricInterpretation = value
+    with pytest.raises(ValueError, match=r"\(0028,0004\) 'Photometric Interpretation' must have one"):
+        pixel_array(ds)
