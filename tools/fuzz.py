@@ -14,7 +14,8 @@ abort, a hang or a giant allocation kills or stalls only the worker: the
 parent notices, saves the input under ``--out`` and starts a new worker.
 Python exceptions are the expected outcome of bad input, except those that
 point at a bug: MemoryError (an allocation sized by an untrusted field),
-RecursionError, SystemError, and any exception with an empty message.
+RecursionError, SystemError, TypeError (the arguments are fixed, so bad data
+reached code that did not check it) and any exception with an empty message.
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ def _verdict(errors: list[BaseException]) -> dict[str, Any]:
     """The first error that is a finding, else a summary of the ordinary ones."""
     for exc in errors:
         name = type(exc).__name__
-        if isinstance(exc, (MemoryError, RecursionError, SystemError)) or not str(exc).strip():
+        if isinstance(exc, (MemoryError, RecursionError, SystemError, TypeError)) or not str(
+            exc
+        ).strip():
             return {"status": "finding", "type": name, "message": repr(exc)[:500]}
     return {"status": "ok", "types": sorted({type(e).__name__ for e in errors})}
 
