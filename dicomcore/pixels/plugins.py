@@ -66,7 +66,11 @@ class _Builtin:
     threaded_bytes = 512 << 10
 
     def _codec(self) -> Any:
-        return _module(self.module_name)
+        # Kept once imported: every decode asks twice (is_available, decode).
+        module = self.__dict__.get("_module")
+        if module is None:
+            module = self.__dict__["_module"] = _module(self.module_name)
+        return module
 
     def is_available(self) -> bool:
         try:
