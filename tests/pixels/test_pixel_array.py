@@ -19,6 +19,7 @@ import pytest
 import datafiles
 import dicomcore
 from dicomcore.pixels import iter_pixels, pixel_array
+from oracle import pydicom_read
 
 JPEG_FAMILY = {
     "1.2.840.10008.1.2.4.50",
@@ -33,19 +34,10 @@ HAVE_LIBJPEG = (
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
 
-def _quiet_read(path: Path, **kwargs) -> pydicom.Dataset | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return pydicom.dcmread(path, **kwargs)
-        except Exception:
-            return None
-
-
 def _image_files() -> list[Path]:
     found = []
     for path in datafiles.all_files():
-        ds = _quiet_read(path, defer_size=256)
+        ds = pydicom_read(path, defer_size=256)
         if ds is not None and any(k in ds for k in PIXEL_KEYWORDS):
             found.append(path)
     return found
@@ -62,7 +54,7 @@ def _syntax(ds: pydicom.Dataset) -> str:
 @functools.lru_cache(maxsize=4)
 def reference(path: Path) -> np.ndarray | Exception:
     """pydicom 3's pixel_array (an exception if pydicom cannot decode the file)."""
-    ds = _quiet_read(path)
+    ds = pydicom_read(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -94,7 +86,7 @@ def test_real_image_files_found():
 @pytest.mark.parametrize("path", IMAGE_FILES, ids=datafiles.file_id)
 def test_pixel_array_matches_pydicom(path):
     theirs = reference(path)
-    ds = _quiet_read(path, defer_size=256)
+    ds = pydicom_read(path, defer_size=256)
     syntax = _syntax(ds)
     if isinstance(theirs, Exception):
         # pydicom cannot decode it: neither should we claim to, except where the
@@ -110,7 +102,7 @@ def test_pixel_array_matches_pydicom(path):
 
 
 def _frames_in_header(path: Path) -> int:
-    ds = _quiet_read(path, defer_size=256)
+    ds = pydicom_read(path, defer_size=256)
     try:
         return int(ds.get("NumberOfFrames", 1) or 1)
     except (TypeError, ValueError):
@@ -123,7 +115,7 @@ MULTI_FRAME = [p for p in IMAGE_FILES if _frames_in_header(p) > 1]
 def _decodable(path: Path) -> np.ndarray | None:
     """pydicom's array when both libraries can decode ``path``; else check both fail."""
     theirs = reference(path)
-    syntax = _syntax(_quiet_read(path, defer_size=256))
+    syntax = _syntax(pydicom_read(path, defer_size=256))
     if isinstance(theirs, Exception):
         with pytest.raises(Exception):  # noqa: B017 - pydicom fails too
             _ours(path, index=0)

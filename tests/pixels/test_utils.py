@@ -24,6 +24,7 @@ import dicomcore.pixels
 from dicomcore import encaps
 from dicomcore.codecs import jpeg2000
 from dicomcore.pixels import utils as our_utils
+from oracle import pydicom_read
 
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 NATIVE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"}
@@ -40,24 +41,15 @@ EXPLICIT_LE = "1.2.840.10008.1.2.1"
 # -- the real files ----------------------------------------------------------------------
 
 
-def _quiet_read(path: Path, **kwargs: Any) -> pydicom.Dataset | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return pydicom.dcmread(path, **kwargs)
-        except Exception:
-            return None
-
-
 def _image_files() -> list[tuple[Path, bool]]:
     """(path, needs force) of every real file with pixel data that pydicom reads."""
     found = []
     for path in datafiles.all_files():
         force = False
-        ds = _quiet_read(path, defer_size=256)
+        ds = pydicom_read(path, defer_size=256)
         if ds is None:
             force = True
-            ds = _quiet_read(path, defer_size=256, force=True)
+            ds = pydicom_read(path, defer_size=256, force=True)
         if ds is not None and any(k in ds for k in PIXEL_KEYWORDS):
             found.append((path, force))
     return found
@@ -520,7 +512,7 @@ def test_expand_ybr422_errors(length, allocated):
 J2K_FILES = [
     (path, force)
     for path, force in IMAGE_FILES
-    if _syntax(_quiet_read(path, defer_size=256, force=force)) in J2K
+    if _syntax(pydicom_read(path, defer_size=256, force=force)) in J2K
 ]
 
 
