@@ -49,12 +49,10 @@ import numpy as np
 ROOT = bench_setup.ROOT
 
 import pydicom  # noqa: E402
-from pydicom.dataset import Dataset, FileMetaDataset  # noqa: E402
-from pydicom.encaps import encapsulate  # noqa: E402
-from pydicom.uid import SecondaryCaptureImageStorage, generate_uid  # noqa: E402
 
 import datafiles  # noqa: E402
 from dicomcore.codecs import htj2k, jpeg2000  # noqa: E402
+from encapsulated_files import write_image_file  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 J2K_LOSSLESS = "1.2.840.10008.1.2.4.90"
@@ -126,32 +124,11 @@ def best_seconds_on_one_core(run: Callable[[], object], repeats: int, budget: fl
     return measured[0]
 
 
-def write_dicom(path: Path, frames: list[bytes], case: Case, syntax: str, count: int) -> None:
-    """A DICOM file holding ``frames`` for GDCM to read."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = syntax
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    shape = case.frames.shape
-    ds.Rows, ds.Columns = shape[1], shape[2]
-    ds.SamplesPerPixel = 1 if len(shape) == 3 else shape[3]
-    ds.PhotometricInterpretation = jpeg2000.encoded_photometric_interpretation(
-        case.photometric, lossless=True)
-    if ds.SamplesPerPixel > 1:
-        ds.PlanarConfiguration = 0
-    ds.BitsAllocated = case.frames.dtype.itemsize * 8
-    ds.BitsStored = case.bits_stored
-    ds.HighBit = case.bits_stored - 1
-    ds.PixelRepresentation = 1 if case.frames.dtype.kind == "i" else 0
-    if count > 1:
-        ds.NumberOfFrames = count
-    ds.PixelData = encapsulate(frames)
-    ds["PixelData"].VR = "OB"
-    ds.save_as(path, enforce_file_format=True)
+def write_dicom(path: Path, frames: list[bytes], case: Case, syntax: str) -> None:
+    """A DICOM file holding ``frames`` for GDCM to read (written by pydicom)."""
+    photometric = jpeg2000.encoded_photometric_interpretation(case.photometric, lossless=True)
+    write_image_file(path, frames, case.frames[0], syntax, case.bits_stored,
+                     case.frames.dtype.kind == "i", photometric)
 
 
 def gdcm_reader(path: Path) -> Callable[[], object] | None:
@@ -245,7 +222,7 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
     record(case, task, "dicomcore", 2,
            timed(lambda: jpeg2000.decode_frame(j2k[0], threads=2)), one_mb)
     single = workdir / f"{case.name}-j2k-1.dcm"
-    write_dicom(single, j2k[:1], case, J2K_LOSSLESS, 1)
+    write_dicom(single, j2k[:1], case, J2K_LOSSLESS)
     record_gdcm(task, gdcm_reader(single), one_mb)
 
     # J2K decode, every frame, 1 and 2 threads
@@ -260,7 +237,7 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
                timed(lambda t=threads: [imagecodecs.jpeg2k_decode(f, numthreads=t)
                                         for f in j2k]), all_mb)
     multi = workdir / f"{case.name}-j2k-n.dcm"
-    write_dicom(multi, j2k, case, J2K_LOSSLESS, count)
+    write_dicom(multi, j2k, case, J2K_LOSSLESS)
     record_gdcm(task, gdcm_reader(multi), all_mb)
 
     # J2K encode
@@ -275,7 +252,7 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
            timed(lambda: imagecodecs.jpeg2k_encode(first, level=0, reversible=True,
                                                    numthreads=1)), one_mb)
     raw = workdir / f"{case.name}-raw.dcm"
-    write_dicom(raw, [first.tobytes()], case, J2K_LOSSLESS, 1)
+    write_dicom(raw, [first.tobytes()], case, J2K_LOSSLESS)
     native = pydicom.dcmread(raw)
     native.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
     native.PixelData = first.tobytes()
@@ -301,7 +278,7 @@ def measure_case(case: Case, repeats: int, budget: float, workdir: Path, rows: l
     record(case, task, "imagecodecs", 1, timed(lambda: imagecodecs.htj2k_decode(ht[0])),
            one_mb)
     single = workdir / f"{case.name}-ht-1.dcm"
-    write_dicom(single, ht[:1], case, HTJ2K_LOSSLESS, 1)
+    write_dicom(single, ht[:1], case, HTJ2K_LOSSLESS)
     record_gdcm(task, gdcm_reader(single), one_mb)
 
     task = f"HTJ2K decode, {count} frames"

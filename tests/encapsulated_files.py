@@ -17,8 +17,9 @@ def write_image_file(path: Path, frames: list[bytes], image: np.ndarray, syntax:
                      bits_stored: int, signed: bool, photometric: str) -> None:
     """Write one Secondary Capture file holding ``frames`` encoded in ``syntax``.
 
-    ``image`` gives the Image Pixel values (rows, columns, samples, bits
-    allocated); for Explicit VR Little Endian its bytes are the native pixel data.
+    ``image`` gives the Image Pixel values of one frame (rows, columns, samples,
+    bits allocated); for Explicit VR Little Endian its bytes are the native pixel
+    data. More than one frame sets Number of Frames.
     """
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
@@ -38,6 +39,8 @@ def write_image_file(path: Path, frames: list[bytes], image: np.ndarray, syntax:
     ds.BitsStored = bits_stored
     ds.HighBit = bits_stored - 1
     ds.PixelRepresentation = int(signed)
+    if len(frames) > 1:
+        ds.NumberOfFrames = len(frames)
     if syntax == ExplicitVRLittleEndian:
         ds.PixelData = image.tobytes()
     else:
