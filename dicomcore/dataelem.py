@@ -183,10 +183,10 @@ class DataElement(ElementCore):
     def _set_value(self, value: Any) -> None:
         coerced = _coerce_value(self.VR, value)
         passes = QUICK_CHECKS.get(self.VR)
-        if passes is not None and value is not None and not passes(value):
+        if passes is not None and coerced is not None and not passes(coerced):
             mode = self.validation_mode
             _check_assigned(
-                self.VR, value, config.settings.reading_validation_mode if mode is None else mode
+                self.VR, coerced, config.settings.reading_validation_mode if mode is None else mode
             )
         self._value = coerced
 
@@ -519,10 +519,11 @@ def _check_assigned(VR: str, value: Any, mode: int) -> None:
     """
     if mode == config.IGNORE:
         return
-    if isinstance(value, str) and "\\" in value and VR in _SPLIT_ON_BACKSLASH:
-        value = value.split("\\")
+    from dicomcore.multival import MultiValue
+
     passes = QUICK_CHECKS[VR]
-    for item in value if isinstance(value, (list, tuple)) else (value,):
+    # ``value`` is as _coerce_value left it: several values are a MultiValue.
+    for item in value if isinstance(value, MultiValue) else (value,):
         if not passes(item):
             validate_value(VR, item, mode)
 

@@ -209,3 +209,12 @@ def test_pydicom_names_kept_for_old_code():
     assert uid.PYDICOM_IMPLEMENTATION_UID == uid.DICOMCORE_IMPLEMENTATION_UID
     with pytest.warns(UserWarning, match="hello"):
         misc.warn_and_log("hello")
+
+
+def test_a_multivalue_from_another_dataset_is_checked_value_by_value(recwarn):
+    source = dicomcore.dcmread(datafiles.get("CT_small.dcm"))
+    copy = dicomcore.Dataset()
+    copy.ImageType = source.ImageType  # a MultiValue, not a list
+    assert not recwarn.list
+    with pytest.warns(UserWarning, match="Invalid value for VR CS: 'primary'"):
+        copy.ImageType = dicomcore.multival.MultiValue(str, ["ORIGINAL", "primary"])
