@@ -69,16 +69,12 @@ class _Coder:
         """For each registered plugin that cannot be used now: what to install."""
         return [
             f"{plugin.name} - {plugin.install_hint}"
-            for plugin in _plugins_for(self.UID, self._encode)
+            for plugin in registry.plugins_for(self.UID, encode=self._encode)
             if not plugin.is_available()
         ]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for '{self.UID.name}'>"
-
-
-def _plugins_for(uid: UID, encode: bool) -> list[Any]:
-    return [p for p in registry.registered_plugins() if uid in (p.encodes if encode else p.decodes)]
 
 
 class Decoder(_Coder):
@@ -314,7 +310,7 @@ def get_decoder(uid: str) -> Decoder:
     """
     syntax = UID(uid)
     if not syntax.is_transfer_syntax or (
-        syntax.is_compressed and not _plugins_for(syntax, encode=False)
+        syntax.is_compressed and not registry.plugins_for(syntax)
     ):
         raise NotImplementedError(f"No pixel data decoders have been implemented for '{syntax.name}'")
     return Decoder(syntax)
@@ -329,6 +325,6 @@ def get_encoder(uid: str) -> Encoder:
         If no registered plugin encodes ``uid``.
     """
     syntax = UID(uid)
-    if not syntax.is_transfer_syntax or not _plugins_for(syntax, encode=True):
+    if not syntax.is_transfer_syntax or not registry.plugins_for(syntax, encode=True):
         raise NotImplementedError(f"No pixel data encoders have been implemented for '{syntax.name}'")
     return Encoder(syntax)

@@ -28,6 +28,7 @@ __all__ = [
     "available_plugins",
     "get_decoding_plugin",
     "get_encoding_plugin",
+    "plugins_for",
     "register_plugin",
     "registered_plugins",
     "unregister_plugin",
@@ -166,21 +167,21 @@ def registered_plugins() -> list[Plugin]:
     return list(_plugins)
 
 
+def plugins_for(transfer_syntax: str, *, encode: bool = False) -> list[Plugin]:
+    """The plugins registered to decode (or encode) ``transfer_syntax``, available or not."""
+    _ensure_defaults()
+    return [p for p in _plugins if transfer_syntax in (p.encodes if encode else p.decodes)]
+
+
 def available_plugins(transfer_syntax: str, *, encode: bool = False) -> list[str]:
     """Names of the plugins that can decode (or encode) ``transfer_syntax`` now."""
-    _ensure_defaults()
-    return [
-        p.name
-        for p in _plugins
-        if transfer_syntax in (p.encodes if encode else p.decodes) and p.is_available()
-    ]
+    return [p.name for p in plugins_for(transfer_syntax, encode=encode) if p.is_available()]
 
 
 def _choose(transfer_syntax: str, name: str, encode: bool) -> Plugin:
-    _ensure_defaults()
     uid = UID(transfer_syntax)
     action = "encode" if encode else "decode"
-    candidates = [p for p in _plugins if uid in (p.encodes if encode else p.decodes)]
+    candidates = plugins_for(uid, encode=encode)
     if not candidates:
         known = sorted({u for p in _plugins for u in (p.encodes if encode else p.decodes)})
         raise NotImplementedError(
