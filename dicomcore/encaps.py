@@ -262,11 +262,6 @@ def _frame_spans(
                 spans.append([(item + 8, lengths[i])])
             return spans
 
-    if offsets and index is None:
-        fragments = list(_fragments(reader, first, endianness))
-        if [item - first for item, _, _ in fragments] == offsets:
-            # One fragment a frame, each where the table says: the usual layout.
-            return [[(data, length)] for _, data, length in fragments]
     if offsets:
         if offsets[0] != 0:
             raise ValueError(
@@ -289,10 +284,14 @@ def _frame_spans(
             if not spans:
                 raise ValueError(f"Frame {index} has no fragments at the offset the table gives")
             return [spans]
+        fragments = list(_fragments(reader, first, endianness))
+        if [item - first for item, _, _ in fragments] == offsets:
+            # One fragment a frame, each where the table says: the usual layout.
+            return [[(data, length)] for _, data, length in fragments]
         frames: list[list[tuple[int, int]]] = [[] for _ in offsets]
         starts: set[int] = set()
         current = 0
-        for item, data, length in _fragments(reader, first, endianness):
+        for item, data, length in fragments:
             relative = item - first
             starts.add(relative)
             while current + 1 < len(offsets) and offsets[current + 1] <= relative:
