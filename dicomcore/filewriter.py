@@ -14,9 +14,15 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from dicomcore.dataelem import DataElement, RawDataElement, SequenceSource
+from dicomcore.dataelem import (
+    DataElement,
+    RawDataElement,
+    SequenceSource,
+    convert_raw_data_element,
+)
 from dicomcore.dataset import Dataset, FileMetaDataset, validate_file_meta
 from dicomcore.tag import raise_with_tag
+from dicomcore.valuerep import BYTES_VR
 
 if TYPE_CHECKING:
     from dicomcore.uid import UID
@@ -115,9 +121,6 @@ def correct_ambiguous_vr(ds: Dataset, is_little_endian: bool) -> Dataset:
 
 # -- element encoding ----------------------------------------------------------
 
-_BYTES_VRS = frozenset({"OB", "UN", "OW", "OD", "OF", "OL", "OV"})
-
-
 def _header(tag: int, vr: str, length: int, implicit: bool, little: bool) -> bytes:
     """The encoded tag, VR and length of an element (PS3.5 section 7.1)."""
     order = "<" if little else ">"
@@ -141,10 +144,9 @@ def _encoded_value(elem: DataElement, little: bool, encodings: list[str]) -> byt
     value = elem.value
     if value is None:
         return b""
-    if elem.VR in _BYTES_VRS and isinstance(value, (bytes, bytearray, memoryview)):
-        data = bytes(value)
-        return data + b"\0" if len(data) % 2 else data
-    if elem.VR in _BYTES_VRS and isinstance(value, io.IOBase):
+    if elem.VR not in BYTES_VR:
+        return encode_value(elem.VR, value, little, encodings)
+    if isinstance(value, io.IOBase):
         # A buffered value (pydicom 3), e.g. an EncapsulatedBuffer: read from where
         # it stands, then put back there.
         start = value.tell()
@@ -152,8 +154,11 @@ def _encoded_value(elem: DataElement, little: bool, encodings: list[str]) -> byt
             data = value.read()
         finally:
             value.seek(start)
-        return data + b"\0" if len(data) % 2 else data
-    return encode_value(elem.VR, value, little, encodings)
+    elif isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+    else:
+        return encode_value(elem.VR, value, little, encodings)
+    return data + b"\0" if len(data) % 2 else data
 
 
 def _write_element(
@@ -305,11 +310,15 @@ def write_dataset(
     implicit_vr, little_endian = _stream_encoding(fp, dataset, implicit_vr, little_endian)
     out = bytearray()
     _write_dataset_body(out, dataset, implicit_vr, little_endian, [dataset])
+    _emit(fp, out)
+    return len(out)
+
+
+def _emit(fp: BinaryIO | bytearray, out: bytearray) -> None:
     if isinstance(fp, bytearray):
         fp += out
     else:
         fp.write(out)
-    return len(out)
 
 
 def write_data_element(
@@ -324,19 +333,14 @@ def write_data_element(
     the character sets for text values (default ISO 646).
     """
     implicit_vr, little_endian = _stream_encoding(fp, None, None, None)
-    if isinstance(elem, RawDataElement):
-        holder = Dataset()
-        holder[elem.tag] = elem
-        elem = holder[elem.tag]
     if isinstance(encodings, str):
         encodings = [encodings]
+    encodings = list(encodings or ["iso8859"])
+    if isinstance(elem, RawDataElement):
+        elem = convert_raw_data_element(elem, encoding=encodings)
     out = bytearray()
-    _write_element(out, elem, Dataset(), implicit_vr, little_endian,
-                   list(encodings or ["iso8859"]), [])
-    if isinstance(fp, bytearray):
-        fp += out
-    else:
-        fp.write(out)
+    _write_element(out, elem, Dataset(), implicit_vr, little_endian, encodings, [])
+    _emit(fp, out)
 
 
 def encode_dataset(dataset: Dataset, implicit_vr: bool, little_endian: bool) -> bytes:
