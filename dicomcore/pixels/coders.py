@@ -21,7 +21,7 @@ import numpy as np
 
 from dicomcore.pixels import registry
 from dicomcore.pixels.decode import _read, decode_dataset
-from dicomcore.pixels.layout import IMAGE_PIXEL_KEYWORDS, PixelLayout, declared_transfer_syntax
+from dicomcore.pixels.layout import IMAGE_PIXEL_OPTIONS, PixelLayout, declared_transfer_syntax
 from dicomcore.uid import UID
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Decoder", "Encoder", "get_decoder", "get_encoder"]
 
-_OPTIONS = frozenset(option for _, _, option in IMAGE_PIXEL_KEYWORDS)
 #: What reads native (uncompressed) pixel data: no codec, so no plugin to install.
 _NATIVE_PLUGIN = "dicomcore"
 
@@ -146,7 +145,7 @@ class Decoder(_Coder):
         """Yield ``(frame, description)`` for each frame (or each of ``indices``)."""
         ds = self._dataset(src)
         if indices is None:
-            options = {k: v for k, v in kwargs.items() if k in _OPTIONS}
+            options = {k: v for k, v in kwargs.items() if k in IMAGE_PIXEL_OPTIONS}
             frames = PixelLayout.from_dataset(ds, **options).number_of_frames
             indices = range(frames)
         for index in indices:
@@ -249,7 +248,7 @@ class Encoder(_Coder):
         self, frames: np.ndarray, layout: PixelLayout, plugin_name: str, kwargs: dict[str, Any]
     ) -> list[bytes]:
         plugin = registry.get_encoding_plugin(self.UID, plugin_name)
-        options = {k: v for k, v in kwargs.items() if k not in _OPTIONS}
+        options = {k: v for k, v in kwargs.items() if k not in IMAGE_PIXEL_OPTIONS}
         result = plugin.encode(frames, layout, self.UID, options, 1)
         return [bytes(frame) for frame in result.frames]
 
@@ -265,11 +264,11 @@ def _frames_to_encode(src: Any, kwargs: dict[str, Any]) -> tuple[np.ndarray, Pix
             raise ValueError(
                 f"The pixel data to encode must be uncompressed, not '{syntax.name}'"
             )
-        options = {k: v for k, v in kwargs.items() if k in _OPTIONS}
+        options = {k: v for k, v in kwargs.items() if k in IMAGE_PIXEL_OPTIONS}
         layout = PixelLayout.from_dataset(src, **options)
         arr = pixel_array(src, raw=True, **options)
     else:
-        layout = PixelLayout.from_values(Dataset(), **{k: v for k, v in kwargs.items() if k in _OPTIONS})
+        layout = PixelLayout.from_values(Dataset(), **{k: v for k, v in kwargs.items() if k in IMAGE_PIXEL_OPTIONS})
         arr = _array_of(src, layout)
     return arr.reshape(layout.number_of_frames, *layout.frame_shape), layout
 

@@ -20,7 +20,7 @@ import numpy as np
 from dicomcore import encaps
 from dicomcore._workers import thread_count
 from dicomcore.pixels import registry
-from dicomcore.pixels.layout import IMAGE_PIXEL_KEYWORDS, PixelLayout, element
+from dicomcore.pixels.layout import IMAGE_PIXEL_OPTIONS, PixelLayout, element
 from dicomcore.pixels.native import decode_native
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ _THREADED_BYTES = 512 << 10
 
 __all__ = ["decode_dataset", "iter_pixels", "pixel_array"]
 
-_OVERRIDES = frozenset(option for _, _, option in IMAGE_PIXEL_KEYWORDS)
 _EXTENDED_OFFSET_TABLE = 0x7FE00001
 _EXTENDED_OFFSET_LENGTHS = 0x7FE00002
 _PIXEL_IDS_TAGS = (
@@ -81,7 +80,7 @@ def _to_rgb(arr: np.ndarray, layout: PixelLayout, options: dict[str, Any]) -> tu
 
 
 def _layout(ds: Dataset, options: dict[str, Any]) -> tuple[PixelLayout, DataElement]:
-    overrides = {k: v for k, v in options.items() if k in _OVERRIDES}
+    overrides = {k: v for k, v in options.items() if k in IMAGE_PIXEL_OPTIONS}
     return PixelLayout.with_pixel_element(
         ds, transfer_syntax=options.get("transfer_syntax_uid"), **overrides
     )

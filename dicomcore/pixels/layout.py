@@ -43,6 +43,8 @@ IMAGE_PIXEL_KEYWORDS: tuple[tuple[int, str, str], ...] = (
     (0x00280103, "PixelRepresentation", "pixel_representation"),
 )
 _TAG_OF_OPTION = {option: (tag, keyword) for tag, keyword, option in IMAGE_PIXEL_KEYWORDS}
+#: The option names (``rows``, ``bits_stored``, ...) that override a dataset's Image Pixel values.
+IMAGE_PIXEL_OPTIONS = frozenset(_TAG_OF_OPTION)
 _PHOTOMETRIC = frozenset(
     {
         "MONOCHROME1",
