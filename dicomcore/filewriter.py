@@ -146,7 +146,9 @@ def _encoded_value(elem: DataElement, little: bool, encodings: list[str]) -> byt
         return b""
     if elem.VR not in BYTES_VR:
         return encode_value(elem.VR, value, little, encodings)
-    if isinstance(value, io.IOBase):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+    elif isinstance(value, io.IOBase):
         # A buffered value (pydicom 3), e.g. an EncapsulatedBuffer: read from where
         # it stands, then put back there.
         start = value.tell()
@@ -154,8 +156,6 @@ def _encoded_value(elem: DataElement, little: bool, encodings: list[str]) -> byt
             data = value.read()
         finally:
             value.seek(start)
-    elif isinstance(value, (bytes, bytearray, memoryview)):
-        data = bytes(value)
     else:
         return encode_value(elem.VR, value, little, encodings)
     return data + b"\0" if len(data) % 2 else data
